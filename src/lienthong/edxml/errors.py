@@ -52,6 +52,7 @@ class Code(StrEnum):
     AGENCY_CODE_INVALID = "AGENCY_CODE_INVALID"
     AGENCY_CODE_LEGACY = "AGENCY_CODE_LEGACY"
     AGENCY_CODE_GAP = "AGENCY_CODE_GAP"
+    AGENCY_CODE_WHITESPACE = "AGENCY_CODE_WHITESPACE"
     # building
     SPEC_INVALID = "EDXML_SPEC_INVALID"
 
@@ -164,6 +165,10 @@ MESSAGES: dict[Code, tuple[str, str]] = {
     Code.AGENCY_CODE_GAP: (
         "Mã định danh '{value}' có cấp trung gian bằng 0 (cấp {level} nằm dưới cấp trống)",
         "Identification code '{value}' skips a level (level {level} under an empty level)",
+    ),
+    Code.AGENCY_CODE_WHITESPACE: (
+        "Mã định danh '{value}' có khoảng trắng thừa ở đầu hoặc cuối; đã bỏ khoảng trắng",
+        "Identification code '{value}' has surrounding whitespace; it was stripped",
     ),
     Code.SPEC_INVALID: (
         "Đặc tả gói tin không hợp lệ: {detail}",

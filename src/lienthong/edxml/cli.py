@@ -1,0 +1,200 @@
+"""``lienthong edxml …`` and ``lienthong code``: read, check and write edXML packages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lienthong.edxml.cli_code import code_command
+from lienthong.edxml.errors import EdxmlError, Problem
+
+__all__ = ["code_command", "edxml_app"]
+
+edxml_app = typer.Typer(help="Gói tin edXML (QCVN 102:2016) / edXML packages", no_args_is_help=True)
+EXIT_INVALID = 1
+EXIT_UNREADABLE = 2
+
+
+def _dump(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _fail(exc: EdxmlError, as_json: bool) -> typer.Exit:
+    if as_json:
+        _dump({"ok": False, "error": exc.problem.to_dict()})
+    else:
+        err = Console(stderr=True)
+        err.print(f"[bold red]Lỗi / Error[/] [{exc.problem.code.value}]")
+        err.print(exc.problem.message_vi, markup=False)
+        err.print(exc.problem.message_en, markup=False, style="dim")
+    return typer.Exit(EXIT_UNREADABLE)
+
+
+@edxml_app.command("inspect")
+def inspect_command(
+    file: Path = typer.Argument(..., help="Tệp .edxml / the .edxml file"),
+    json_out: bool = typer.Option(False, "--json", help="In JSON / print JSON"),
+) -> None:
+    """Xem nội dung gói tin / show what a package holds."""
+    from lienthong.edxml.parser import parse
+    from lienthong.edxml.view import to_json
+
+    try:
+        package = parse(file)
+    except EdxmlError as exc:
+        raise _fail(exc, json_out) from None
+    try:
+        data = to_json(package)
+    finally:
+        package.close()
+    if json_out:
+        _dump(data)
+    else:
+        _show(data)
+
+
+@edxml_app.command("validate")
+def validate_command(
+    file: Path = typer.Argument(..., help="Tệp .edxml / the .edxml file"),
+    json_out: bool = typer.Option(False, "--json", help="In JSON / print JSON"),
+) -> None:
+    """Kiểm tra gói tin: 0 hợp lệ, 1 không hợp lệ, 2 không đọc được / exit 0 valid,
+    1 invalid, 2 unreadable."""
+    from lienthong.edxml.parser import parse
+    from lienthong.edxml.validate import validate
+
+    try:
+        package = parse(file)
+    except EdxmlError as exc:
+        raise _fail(exc, json_out) from None
+    try:
+        problems = validate(package)
+    finally:
+        package.close()
+    errors = [p for p in problems if p.is_error]
+    if json_out:
+        _dump({"ok": not errors, "kind": package.kind, "problems": [p.to_dict() for p in problems]})
+    else:
+        _show_problems(problems)
+        console = Console()
+        if errors:
+            console.print(f"[bold red]Không hợp lệ / invalid[/]: {len(errors)} lỗi / error(s)")
+        else:
+            console.print("[bold green]Hợp lệ / valid[/]")
+    if errors:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@edxml_app.command("build")
+def build_command(
+    spec: Path = typer.Argument(..., help="Đặc tả JSON / JSON specification"),
+    out: Path = typer.Option(..., "-o", "--output", help="Tệp .edxml ghi ra / output file"),
+) -> None:
+    """Tạo gói tin từ đặc tả JSON (cùng dạng với inspect --json) / build a package from a
+    JSON specification shaped like ``inspect --json``."""
+    from lienthong.edxml.builder import BuildError, write
+    from lienthong.edxml.view import from_spec
+
+    try:
+        data = json.loads(spec.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        from lienthong.edxml.errors import Code
+
+        raise _fail(EdxmlError.of(Code.SPEC_INVALID, detail=str(exc)), False) from None
+    try:
+        package = from_spec(data, spec.parent)
+        tmp = out.with_name(out.name + ".part")
+        with tmp.open("wb") as fh:
+            write(package, fh)
+        tmp.replace(out)
+    except BuildError as exc:
+        tmp.unlink(missing_ok=True)
+        _show_problems(exc.problems)
+        raise typer.Exit(EXIT_INVALID) from None
+    except EdxmlError as exc:
+        raise _fail(exc, False) from None
+    Console(stderr=True).print(f"Đã ghi / written: {out}")
+
+
+def _show_problems(problems: list[Problem]) -> None:
+    if not problems:
+        return
+    table = Table("Mức / level", "Mã / code", "Trường / field", "Thông báo / message")
+    for p in problems:
+        style = "red" if p.is_error else "yellow"
+        level = "lỗi" if p.is_error else "cảnh báo"
+        table.add_row(
+            f"[{style}]{level}[/]", p.code.value, p.field, f"{p.message_vi}\n{p.message_en}"
+        )
+    Console().print(table)
+
+
+_LABELS = {
+    "kind": "Loại gói tin",
+    "document_id": "Mã văn bản (DocumentId)",
+    "subject": "Trích yếu",
+    "content": "Nội dung",
+    "priority": "Độ khẩn",
+    "due_date": "Hạn xử lý",
+    "steering_type": "Loại chỉ đạo",
+}
+
+
+def _org(o: dict[str, Any]) -> str:
+    return f"{o.get('organ_id', '')} — {o.get('organ_name', '')}"
+
+
+def _show(data: dict[str, Any]) -> None:
+    from lienthong.edxml.codes import Priority, StatusCode
+
+    console = Console()
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    kind = "Văn bản (edoc)" if data["kind"] == "edoc" else "Trạng thái (status)"
+    table.add_row("Loại gói tin", kind)
+    table.add_row("Nơi gửi", _org(data["from"]))
+    if data["kind"] == "status":
+        st = data["status"]
+        code = StatusCode.from_wire(str(st.get("code", "")))
+        table.add_row("Trạng thái", f"{st.get('code', '')} {code.vi if code else ''}")
+        table.add_row("Mô tả", str(st.get("description", "")))
+        table.add_row("Thời điểm", str(st.get("timestamp", "")))
+        rf = st.get("response_for", {})
+        table.add_row("Về văn bản", f"{rf.get('code', '')} ({rf.get('document_id', '')})")
+        table.add_row("Gửi tới", str(rf.get("organ_id", "")))
+        console.print(table)
+        return
+    for i, o in enumerate(data["to"], start=1):
+        table.add_row("Nơi nhận" if i == 1 else "", _org(o))
+    code = data.get("code", {})
+    table.add_row("Số, ký hiệu", f"{code.get('number', '')}/{code.get('notation', '')}")
+    prom = data.get("promulgation", {})
+    table.add_row("Ban hành", f"{prom.get('place', '')}, {prom.get('date', '')}")
+    table.add_row("Loại văn bản", str(data.get("document_type", {}).get("type_name", "")))
+    for key in ("document_id", "subject", "due_date"):
+        if key in data:
+            table.add_row(_LABELS[key], str(data[key]))
+    if "priority" in data:
+        p = Priority.from_wire(str(data["priority"]))
+        table.add_row(_LABELS["priority"], p.vi if p else str(data["priority"]))
+    if "business" in data:
+        table.add_row(
+            "Nghiệp vụ",
+            f"{data['business'].get('doc_type', '')} {data['business'].get('reason', '')}",
+        )
+    console.print(table)
+    if data.get("attachments"):
+        att = Table("Tệp đính kèm", "Kiểu", "Kích thước (byte)", "SHA-256")
+        for a in data["attachments"]:
+            size = str(a.get("size", "")) if "problem" not in a else a["problem"]["code"]
+            att.add_row(
+                a.get("name", ""), a.get("content_type", ""), size, a.get("sha256", "")[:16]
+            )
+        console.print(att)

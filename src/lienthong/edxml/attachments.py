@@ -11,7 +11,6 @@ import binascii
 import hashlib
 import io
 import os
-import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -23,7 +22,6 @@ from lienthong.edxml.errors import Code, EdxmlError
 ZIP_MAGIC = b"PK\x03\x04"
 _SPOOL_MEMORY = 1 << 20
 _COPY_CHUNK = 1 << 20
-_WHITESPACE = re.compile(rb"[ \t\r\n]")
 #: Names whose ZIP content is the document itself and must not be unwrapped.
 _ZIP_FORMATS = (".zip", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".epub", ".jar")
 
@@ -136,7 +134,8 @@ class Base64Decoder:
         self._field = field
         self._limits = limits
         self._carry = b""
-        self._out = _spool(limits)
+        self._parts: list[bytes] = []  # small content stays in memory…
+        self._out: IO[bytes] | None = None  # …larger content goes to a spool
         self._hash = hashlib.sha256()
         self._size = 0
         self._consumed = 0
@@ -150,7 +149,7 @@ class Base64Decoder:
         else:
             raw = text
         data = self._carry + raw if self._carry else raw
-        if _WHITESPACE.search(data):
+        if b"\n" in data or b" " in data or b"\r" in data or b"\t" in data:
             data = data.translate(None, b" \t\r\n")
         n = len(data) - len(data) % 4
         self._carry = data[n:]
@@ -170,14 +169,25 @@ class Base64Decoder:
                 Code.ATTACHMENT_TOO_LARGE, self._field, limit=self._limits.max_attachment_bytes
             )
         self._hash.update(raw)
-        self._out.write(raw)
+        if self._out is not None:
+            self._out.write(raw)
+        elif self._size <= _SPOOL_MEMORY:
+            self._parts.append(raw)
+        else:
+            self._out = _spool(self._limits)
+            for part in self._parts:
+                self._out.write(part)
+            self._out.write(raw)
+            self._parts = []
 
     def _fail(self, detail: str) -> NoReturn:
         self.discard()
         raise EdxmlError.of(Code.BASE64_INVALID, self._field, detail=detail)
 
     def discard(self) -> None:
-        self._out.close()
+        self._parts = []
+        if self._out is not None:
+            self._out.close()
 
     def finish(self) -> Blob:
         if self._carry:
@@ -186,6 +196,9 @@ class Base64Decoder:
                 self._fail("truncated final group")
             self._carry = b""
             self._decode(rest + b"=" * (4 - len(rest)))
+        if self._out is None:
+            data = b"".join(self._parts)
+            return Blob(size=self._size, sha256=self._hash.hexdigest(), data=data)
         return Blob(size=self._size, sha256=self._hash.hexdigest(), file=self._out)
 
 

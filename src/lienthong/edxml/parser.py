@@ -25,8 +25,7 @@ import codecs
 import io
 import os
 import re
-from collections.abc import Callable, Iterator
-from typing import IO, Any, Literal, TypeVar
+from typing import IO, Any, TypeVar
 
 from lxml import etree
 
@@ -412,18 +411,50 @@ class _Splitter:
 
 
 # --------------------------------------------------------------------------- tree level
+#
+# The walk is the hot path for small packages, so it avoids per-element function calls:
+# every known element name is looked up once in a dict holding both its namespaced and
+# its bare form (elements of other namespaces are simply not found and so ignored).
+
+_VOCABULARY = (
+    "edXMLEnvelope edXMLHeader edXMLBody edXMLManifest Reference AttachmentEncoded Attachment "
+    "MessageHeader TraceHeaderList TraceHeader Bussiness From To DocumentId Code "
+    "PromulgationInfo DocumentType Subject Content SignerInfo DueDate OtherInfo ResponseFor "
+    "SteeringType ToPlaces Place Appendixes Appendix StaffInfo StatusCode Description Timestamp "
+    "BussinessDocumentInfo ReceiverList Receiver ReplacementInfoList ReplacementInfo "
+    "OrganIdList OrganId " + _CTE
+).split()
+_LOCAL: dict[str, str] = {}
+for _name in _VOCABULARY:
+    _LOCAL[_NS_CURLY + _name] = _name
+    _LOCAL[_name] = _name
 
 
-def _local(el: Any) -> str | None:
-    """Local name of an element in the edXML namespace or in none; None otherwise."""
-    tag = el.tag
-    if not isinstance(tag, str):
-        return None
-    if tag[0] == "{":
-        if tag.startswith(_NS_CURLY):
-            return tag[len(_NS_CURLY) :]
-        return None
-    return tag
+def _fields(spec: dict[str, str]) -> dict[str, str]:
+    """local name → attribute, keyed by both the namespaced and the bare tag."""
+    out: dict[str, str] = {}
+    for local, attr in spec.items():
+        out[_NS_CURLY + local] = attr
+        out[local] = attr
+    return out
+
+
+def _fill(obj: _T, el: Any, fields: dict[str, str]) -> _T:
+    for child in el:
+        attr = fields.get(child.tag)
+        if attr is not None:
+            t = child.text
+            setattr(obj, attr, t.strip() if t else "")
+    return obj
+
+
+def _texts(el: Any, name: str) -> list[str]:
+    out = []
+    for child in el:
+        if _LOCAL.get(child.tag) == name:
+            t = child.text
+            out.append(t.strip() if t else "")
+    return out
 
 
 def _any_local(el: Any) -> str:
@@ -431,73 +462,82 @@ def _any_local(el: Any) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def _text(el: Any) -> str:
-    t = el.text
-    return t.strip() if t else ""
-
-
-def _children(el: Any) -> Iterator[tuple[str, Any]]:
-    for child in el:
-        name = _local(child)
-        if name is not None:
-            yield name, child
-
-
-def _fill(obj: _T, el: Any, fields: dict[str, str]) -> _T:
-    for name, child in _children(el):
-        attr = fields.get(name)
-        if attr is not None:
-            setattr(obj, attr, _text(child))
-    return obj
-
-
-def _texts(el: Any, name: str) -> list[str]:
-    return [_text(c) for n, c in _children(el) if n == name]
-
-
-_ORG = {
-    "OrganId": "organ_id",
-    "OrganizationInCharge": "organization_in_charge",
-    "OrganName": "organ_name",
-    "OrganAdd": "organ_add",
-    "Email": "email",
-    "Telephone": "telephone",
-    "Fax": "fax",
-    "Website": "website",
-}
-_CODE = {"CodeNumber": "number", "CodeNotation": "notation"}
-_PROMULGATION = {"Place": "place", "PromulgationDate": "date"}
-_DOCTYPE = {"Type": "type", "TypeDetail": "type_detail", "TypeName": "type_name"}
-_SIGNER = {"Competence": "competence", "Position": "position", "FullName": "full_name"}
-_OTHER = {
-    "Priority": "priority",
-    "SphereOfPromulgation": "sphere_of_promulgation",
-    "TyperNotation": "typer_notation",
-    "PromulgationAmount": "promulgation_amount",
-    "PageAmount": "page_amount",
-    "Direction": "direction",
-}
-_RESPONSE = {
-    "OrganId": "organ_id",
-    "Code": "code",
-    "PromulgationDate": "promulgation_date",
-    "DocumentId": "document_id",
-}
-_TRACE = {"OrganId": "organ_id", "Timestamp": "timestamp"}
-_STAFF = {"Department": "department", "Staff": "staff", "Email": "email", "Mobile": "mobile"}
-_RECEIVER = {"OrganId": "organ_id", "ReceiverType": "receiver_type"}
-_REFERENCE = {
-    "ContentId": "content_id",
-    "ContentType": "content_type",
-    "Description": "description",
-    "AttachmentName": "attachment_name",
-}
-_ATTACHMENT = {
-    "ContentId": "content_id",
-    "AttachmentName": "name",
-    "Description": "description",
-    "ContentType": "content_type",
-}
+_ORG = _fields(
+    {
+        "OrganId": "organ_id",
+        "OrganizationInCharge": "organization_in_charge",
+        "OrganName": "organ_name",
+        "OrganAdd": "organ_add",
+        "Email": "email",
+        "Telephone": "telephone",
+        "Fax": "fax",
+        "Website": "website",
+    }
+)
+_CODE = _fields({"CodeNumber": "number", "CodeNotation": "notation"})
+_PROMULGATION = _fields({"Place": "place", "PromulgationDate": "date"})
+_DOCTYPE = _fields({"Type": "type", "TypeDetail": "type_detail", "TypeName": "type_name"})
+_SIGNER = _fields({"Competence": "competence", "Position": "position", "FullName": "full_name"})
+_OTHER = _fields(
+    {
+        "Priority": "priority",
+        "SphereOfPromulgation": "sphere_of_promulgation",
+        "TyperNotation": "typer_notation",
+        "PromulgationAmount": "promulgation_amount",
+        "PageAmount": "page_amount",
+        "Direction": "direction",
+    }
+)
+_RESPONSE = _fields(
+    {
+        "OrganId": "organ_id",
+        "Code": "code",
+        "PromulgationDate": "promulgation_date",
+        "DocumentId": "document_id",
+    }
+)
+_TRACE = _fields({"OrganId": "organ_id", "Timestamp": "timestamp"})
+_STAFF = _fields(
+    {"Department": "department", "Staff": "staff", "Email": "email", "Mobile": "mobile"}
+)
+_RECEIVER = _fields({"OrganId": "organ_id", "ReceiverType": "receiver_type"})
+_REFERENCE = _fields(
+    {
+        "ContentId": "content_id",
+        "ContentType": "content_type",
+        "Description": "description",
+        "AttachmentName": "attachment_name",
+    }
+)
+_ATTACHMENT = _fields(
+    {
+        "ContentId": "content_id",
+        "AttachmentName": "name",
+        "Description": "description",
+        "ContentType": "content_type",
+    }
+)
+_BUSINESS = _fields(
+    {
+        "DocumentId": "document_id",
+        "BussinessDocType": "doc_type",
+        "BussinessDocReason": "reason",
+        "Paper": "paper",
+    }
+)
+_BUSINESS_INFO = _fields({"DocumentInfo": "document_info", "DocumentReceiver": "document_receiver"})
+_EDOC_TEXT = _fields(
+    {
+        "DocumentId": "document_id",
+        "Subject": "subject",
+        "Content": "content",
+        "DueDate": "due_date",
+        "SteeringType": "steering_type",
+    }
+)
+_STATUS_TEXT = _fields(
+    {"StatusCode": "status_code", "Description": "description", "Timestamp": "timestamp"}
+)
 
 
 class _Reader:
@@ -520,16 +560,19 @@ class _Reader:
                 raise EdxmlError.of(Code.MALFORMED, detail="inconsistent attachment markup")
             self.by_element = dict(zip(ctes, self.decoded, strict=True))
 
-        envelope = header = body = None
+        envelope = header = body = message = trace_list = None
+        signature: SignatureInfo | None = None
         encoded: list[Any] = []
-        for name, child in _children(root):
+        for child in root:
+            name = _LOCAL.get(child.tag)
             if name == "edXMLEnvelope":
                 envelope = child
             elif name == "AttachmentEncoded":
                 encoded.append(child)
         if envelope is None:
             raise EdxmlError.of(Code.REQUIRED, "edXMLEnvelope")
-        for name, child in _children(envelope):
+        for child in envelope:
+            name = _LOCAL.get(child.tag)
             if name == "edXMLHeader":
                 header = child
             elif name == "edXMLBody":
@@ -538,105 +581,53 @@ class _Reader:
                 encoded.append(child)
         if header is None:
             raise EdxmlError.of(Code.REQUIRED, "edXMLEnvelope/edXMLHeader")
-        message = trace_list = None
-        signature = None
         for child in header:
-            hname = _local(child)
-            if hname == "MessageHeader":
+            name = _LOCAL.get(child.tag)
+            if name == "MessageHeader":
                 message = child
-            elif hname == "TraceHeaderList":
+            elif name == "TraceHeaderList":
                 trace_list = child
             elif _any_local(child) == "Signature":
                 signature = _signature(child)
         if message is None:
             raise EdxmlError.of(Code.REQUIRED, "edXMLHeader/MessageHeader")
-        if any(n == "StatusCode" for n, _ in _children(message)):
-            status = self._status(message)
-            status.signature = signature
-            return status
-        edoc = self._edoc(message)
+        for child in message:
+            if _LOCAL.get(child.tag) == "StatusCode":
+                status = _status(message)
+                status.signature = signature
+                return status
+        edoc = _edoc(message)
         edoc.signature = signature
         if trace_list is not None:
-            self._trace(edoc, trace_list)
+            _trace(edoc, trace_list)
         if body is not None:
-            for name, child in _children(body):
+            for child in body:
+                name = _LOCAL.get(child.tag)
                 if name == "edXMLManifest":
                     edoc.manifest = [
                         _fill(ManifestReference(), ref, _REFERENCE)
-                        for n, ref in _children(child)
-                        if n == "Reference"
+                        for ref in child
+                        if _LOCAL.get(ref.tag) == "Reference"
                     ]
                 elif name == "AttachmentEncoded":
                     encoded.append(child)
         for block in encoded:
-            for name, child in _children(block):
-                if name == "Attachment":
+            for child in block:
+                if _LOCAL.get(child.tag) == "Attachment":
                     edoc.attachments.append(self._attachment(child, len(edoc.attachments) + 1))
         return edoc
-
-    def _edoc(self, mh: Any) -> Edoc:
-        edoc = Edoc()
-        simple: dict[str, Callable[[Any], None]] = {
-            "From": lambda el: setattr(edoc, "sender", _fill(Organization(), el, _ORG)),
-            "To": lambda el: edoc.recipients.append(_fill(Organization(), el, _ORG)),
-            "DocumentId": lambda el: setattr(edoc, "document_id", _text(el)),
-            "Code": lambda el: setattr(edoc, "code", _fill(DocumentCode(), el, _CODE)),
-            "PromulgationInfo": lambda el: setattr(
-                edoc, "promulgation", _fill(PromulgationInfo(), el, _PROMULGATION)
-            ),
-            "DocumentType": lambda el: setattr(
-                edoc, "document_type", _fill(DocumentType(), el, _DOCTYPE)
-            ),
-            "Subject": lambda el: setattr(edoc, "subject", _text(el)),
-            "Content": lambda el: setattr(edoc, "content", _text(el)),
-            "SignerInfo": lambda el: setattr(edoc, "signer", _fill(SignerInfo(), el, _SIGNER)),
-            "DueDate": lambda el: setattr(edoc, "due_date", _text(el)),
-            "OtherInfo": lambda el: setattr(edoc, "other_info", _other_info(el)),
-            "ResponseFor": lambda el: edoc.response_for.append(_fill(ResponseFor(), el, _RESPONSE)),
-            "SteeringType": lambda el: setattr(edoc, "steering_type", _text(el)),
-            "ToPlaces": lambda el: setattr(edoc, "to_places", _texts(el, "Place")),
-        }
-        for name, child in _children(mh):
-            handler = simple.get(name)
-            if handler is not None:
-                handler(child)
-        return edoc
-
-    def _status(self, mh: Any) -> Status:
-        status = Status()
-        for name, child in _children(mh):
-            if name == "From":
-                status.sender = _fill(Organization(), child, _ORG)
-            elif name == "ResponseFor":
-                status.response_for = _fill(ResponseFor(), child, _RESPONSE)
-            elif name == "StaffInfo":
-                status.staff = _fill(StaffInfo(), child, _STAFF)
-            elif name == "StatusCode":
-                status.status_code = _text(child)
-            elif name == "Description":
-                status.description = _text(child)
-            elif name == "Timestamp":
-                status.timestamp = _text(child)
-        return status
-
-    def _trace(self, edoc: Edoc, trace_list: Any) -> None:
-        for name, child in _children(trace_list):
-            if name == "TraceHeader":
-                edoc.trace_headers.append(_fill(TraceHeader(), child, _TRACE))
-            elif name == "Bussiness":
-                edoc.business = _business(child)
 
     def _attachment(self, el: Any, index: int) -> Attachment:
         att = _fill(Attachment(), el, _ATTACHMENT)
         field = f"AttachmentEncoded/Attachment[{index}]/{_CTE}"
-        cte = next((c for n, c in _children(el) if n == _CTE), None)
+        cte = next((c for c in el if _LOCAL.get(c.tag) == _CTE), None)
         content: Blob | Problem
         if cte is None:
             content = Blob.from_bytes(b"")
         elif self.decoded is not None:
             content = self.by_element[cte]
         elif len(cte):
-            content = _problem_of(EdxmlError.of(Code.ATTACHMENT_CONTENT, field))
+            content = EdxmlError.of(Code.ATTACHMENT_CONTENT, field).problem
         else:
             try:
                 content = decode_base64_text(cte.text or "", field, self.limits)
@@ -660,54 +651,93 @@ class _Reader:
         return att
 
 
-def _problem_of(exc: EdxmlError) -> Problem:
-    return exc.problem
+def _edoc(mh: Any) -> Edoc:
+    edoc = Edoc()
+    for child in mh:
+        tag = child.tag
+        attr = _EDOC_TEXT.get(tag)
+        if attr is not None:
+            t = child.text
+            setattr(edoc, attr, t.strip() if t else "")
+            continue
+        name = _LOCAL.get(tag)
+        if name == "To":
+            edoc.recipients.append(_fill(Organization(), child, _ORG))
+        elif name == "From":
+            edoc.sender = _fill(Organization(), child, _ORG)
+        elif name == "Code":
+            edoc.code = _fill(DocumentCode(), child, _CODE)
+        elif name == "PromulgationInfo":
+            edoc.promulgation = _fill(PromulgationInfo(), child, _PROMULGATION)
+        elif name == "DocumentType":
+            edoc.document_type = _fill(DocumentType(), child, _DOCTYPE)
+        elif name == "SignerInfo":
+            edoc.signer = _fill(SignerInfo(), child, _SIGNER)
+        elif name == "OtherInfo":
+            info = edoc.other_info = _fill(OtherInfo(), child, _OTHER)
+            for sub in child:
+                if _LOCAL.get(sub.tag) == "Appendixes":
+                    info.appendixes = _texts(sub, "Appendix")
+        elif name == "ResponseFor":
+            edoc.response_for.append(_fill(ResponseFor(), child, _RESPONSE))
+        elif name == "ToPlaces":
+            edoc.to_places = _texts(child, "Place")
+    return edoc
 
 
-def _other_info(el: Any) -> OtherInfo:
-    info = _fill(OtherInfo(), el, _OTHER)
-    for name, child in _children(el):
-        if name == "Appendixes":
-            info.appendixes = _texts(child, "Appendix")
-    return info
+def _status(mh: Any) -> Status:
+    status = Status()
+    for child in mh:
+        tag = child.tag
+        attr = _STATUS_TEXT.get(tag)
+        if attr is not None:
+            t = child.text
+            setattr(status, attr, t.strip() if t else "")
+            continue
+        name = _LOCAL.get(tag)
+        if name == "From":
+            status.sender = _fill(Organization(), child, _ORG)
+        elif name == "ResponseFor":
+            status.response_for = _fill(ResponseFor(), child, _RESPONSE)
+        elif name == "StaffInfo":
+            status.staff = _fill(StaffInfo(), child, _STAFF)
+    return status
+
+
+def _trace(edoc: Edoc, trace_list: Any) -> None:
+    for child in trace_list:
+        name = _LOCAL.get(child.tag)
+        if name == "TraceHeader":
+            edoc.trace_headers.append(_fill(TraceHeader(), child, _TRACE))
+        elif name == "Bussiness":
+            edoc.business = _business(child)
 
 
 def _business(el: Any) -> Business:
-    business = _fill(
-        Business(),
-        el,
-        {
-            "DocumentId": "document_id",
-            "BussinessDocType": "doc_type",
-            "BussinessDocReason": "reason",
-            "Paper": "paper",
-        },
-    )
-    for name, child in _children(el):
+    business = _fill(Business(), el, _BUSINESS)
+    for child in el:
+        name = _LOCAL.get(child.tag)
         if name == "BussinessDocumentInfo":
-            info = _fill(
-                BusinessDocumentInfo(),
-                child,
-                {"DocumentInfo": "document_info", "DocumentReceiver": "document_receiver"},
-            )
-            for n, c in _children(child):
-                if n == "ReceiverList":
+            info = business.document_info = _fill(BusinessDocumentInfo(), child, _BUSINESS_INFO)
+            for sub in child:
+                if _LOCAL.get(sub.tag) == "ReceiverList":
                     info.receivers = [
                         _fill(Receiver(), r, _RECEIVER)
-                        for rn, r in _children(c)
-                        if rn == "Receiver"
+                        for r in sub
+                        if _LOCAL.get(r.tag) == "Receiver"
                     ]
-            business.document_info = info
         elif name == "ReplacementInfoList":
             business.replacements = []
-            for n, c in _children(child):
-                if n != "ReplacementInfo":
+            for sub in child:
+                if _LOCAL.get(sub.tag) != "ReplacementInfo":
                     continue
                 rep = ReplacementInfo()
-                for rn, r in _children(c):
-                    if rn == "DocumentId":
-                        rep.document_id = _text(r)
-                    elif rn == "OrganIdList":
+                for r in sub:
+                    rname = _LOCAL.get(r.tag)
+                    if rname == "DocumentId":
+                        t = r.text
+                        rep.document_id = t.strip() if t else ""
+                    elif rname == "OrganIdList":
                         rep.organ_ids = _texts(r, "OrganId")
                 business.replacements.append(rep)
         elif name == "StaffInfo":
@@ -725,13 +755,6 @@ def _signature(el: Any) -> SignatureInfo:
             info.signature_method = d.get("Algorithm")
         elif name == "DigestMethod" and info.digest_method is None:
             info.digest_method = d.get("Algorithm")
-        elif name == "X509Certificate" and _text(d):
+        elif name == "X509Certificate" and (d.text or "").strip():
             info.has_certificate = True
     return info
-
-
-def detect_kind(source: Source) -> Literal["edoc", "status"]:
-    """Convenience: the kind of a package (parses it)."""
-    package = parse(source)
-    package.close()
-    return package.kind

@@ -13,9 +13,12 @@ import io
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, NoReturn
+
+import pybase64
 
 from lienthong.edxml.errors import Code, EdxmlError
 
@@ -158,8 +161,8 @@ class Base64Decoder:
 
     def _decode(self, quads: bytes) -> None:
         try:
-            raw = binascii.a2b_base64(quads, strict_mode=True)
-        except binascii.Error as exc:
+            raw = pybase64.b64decode(quads, validate=True)
+        except (binascii.Error, ValueError) as exc:
             self._fail(f"{exc} (near decoded byte {self._size})")
         self._consumed += len(quads)
         self._size += len(raw)
@@ -231,8 +234,8 @@ def unwrap_zip(blob: Blob, name: str, field: str, limits: Limits = DEFAULT_LIMIT
         entries = [i for i in archive.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return None  # starts like a ZIP but is not one: keep the bytes as they are
-    if len(entries) != 1:
-        return None
+    if len(entries) != 1 or entries[0].flag_bits & 0x1:
+        return None  # a real archive, or an encrypted one: the user's file as it is
     entry = entries[0]
     limit = limits.max_attachment_bytes
     if entry.file_size > limit:
@@ -264,7 +267,15 @@ def unwrap_zip(blob: Blob, name: str, field: str, limits: Limits = DEFAULT_LIMIT
     except EdxmlError:
         out.close()
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        ValueError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:
         out.close()
         raise EdxmlError.of(Code.ZIP_INVALID, field, detail=str(exc)) from None
     blob.close()

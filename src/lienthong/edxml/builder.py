@@ -12,7 +12,6 @@ single line while streaming from their blob (constant memory).
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import io
 import mimetypes
@@ -22,6 +21,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import IO
 from zoneinfo import ZoneInfo
+
+import pybase64
 
 from lienthong.edxml.attachments import ZIP_MAGIC, Blob
 from lienthong.edxml.errors import Code, EdxmlError, Problem
@@ -34,7 +35,6 @@ from lienthong.edxml.model import (
     Edoc,
     Organization,
     Package,
-    ResponseFor,
     StaffInfo,
     Status,
     TraceHeader,
@@ -103,13 +103,7 @@ _ORG = (
     ("Fax", "fax"),
     ("Website", "website"),
 )
-_RESPONSE_EDOC = (
-    ("OrganId", "organ_id"),
-    ("Code", "code"),
-    ("PromulgationDate", "promulgation_date"),
-    ("DocumentId", "document_id"),
-)
-_RESPONSE_STATUS = (
+_RESPONSE = (  # the samples' order, for documents and statuses alike
     ("OrganId", "organ_id"),
     ("Code", "code"),
     ("DocumentId", "document_id"),
@@ -289,7 +283,7 @@ def _edoc_header(w: _Writer, e: Edoc) -> None:
             w.close(5, "Appendixes")
         w.close(4, "OtherInfo")
     for rf in e.response_for:
-        _response_for(w, rf, _RESPONSE_EDOC)
+        w.block(4, "ResponseFor", rf, _RESPONSE)
     w.leaf(4, "SteeringType", e.steering_type)
     if e.to_places is not None:
         w.open(4, "ToPlaces")
@@ -298,13 +292,9 @@ def _edoc_header(w: _Writer, e: Edoc) -> None:
         w.close(4, "ToPlaces")
 
 
-def _response_for(w: _Writer, rf: ResponseFor, spec: tuple[tuple[str, str], ...]) -> None:
-    w.block(4, "ResponseFor", rf, spec)
-
-
 def _status_header(w: _Writer, s: Status) -> None:
     w.block(4, "From", s.sender, _ORG)
-    _response_for(w, s.response_for, _RESPONSE_STATUS)
+    w.block(4, "ResponseFor", s.response_for, _RESPONSE)
     if s.staff is not None:
         w.block(4, "StaffInfo", s.staff, _STAFF)
     w.leaf(4, "StatusCode", s.status_code)
@@ -375,7 +365,7 @@ def _attachment(out: IO[bytes], att: Attachment) -> None:
     out.write(w.text().encode("utf-8"))
     content = att.content if att.content is not None else Blob.from_bytes(b"")
     for chunk in content.chunks(_B64_READ):
-        out.write(binascii.b2a_base64(chunk, newline=False))
+        out.write(pybase64.b64encode(chunk))
     out.write(b"</edXML:ContentTransferEncoded>\n    </Attachment>\n")
 
 

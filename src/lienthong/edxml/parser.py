@@ -82,6 +82,7 @@ _OK_ENCODINGS = {"utf-8", "utf8", "us-ascii", "ascii"}
 _START_TAG = re.compile(rb"""<([^\s/>!?]+)(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""")
 _END_TAG = re.compile(rb"</([^\s>]+)\s*>")
 _ROOT_NAME = re.compile(rb"<[^\s/>!?]+")
+_PROLOG_WINDOW = 1 << 16
 
 
 def _new_xml_parser() -> etree.XMLParser:
@@ -132,10 +133,23 @@ def parse(
                 return _parse_streaming(fh, limits, strict)
         except OSError as exc:
             raise EdxmlError.of(Code.MALFORMED, "", detail=f"cannot read {path}: {exc}") from None
-    head = source.read(limits.inline_threshold + 1)
+    head = _read_at_least(source, limits.inline_threshold + 1)
     if len(head) <= limits.inline_threshold:
         return _parse_inline(head, limits, strict)
     return _parse_streaming(source, limits, strict, prefix=head)
+
+
+def _read_at_least(stream: IO[bytes], n: int) -> bytes:
+    """Read ``n`` bytes unless the stream ends first (a short read is not the end)."""
+    parts: list[bytes] = []
+    got = 0
+    while got < n:
+        chunk = stream.read(n - got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
 
 
 def _parse_inline(data: bytes, limits: Limits, strict: bool) -> Package:
@@ -166,6 +180,8 @@ def _check_prolog(data: bytes) -> int:
         raise EdxmlError.of(Code.ENCODING, detail="UTF-32")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise EdxmlError.of(Code.ENCODING, detail="UTF-16")
+    if b"\x00" in data[:4]:
+        raise EdxmlError.of(Code.ENCODING, detail="UTF-16/UTF-32 without byte-order mark")
     start = 3 if data.startswith(codecs.BOM_UTF8) else 0
     lt = data.find(b"<", start)
     if lt < 0:
@@ -269,21 +285,33 @@ class _Splitter:
     comments, CDATA sections and processing instructions are skipped whole, tags are
     matched with their quoted attributes. Well-formedness of everything it keeps is then
     checked by lxml, and the i-th ``ContentTransferEncoded`` element lxml sees receives the
-    i-th decoded content.
+    i-th decoded content. Inside attachment text it reads what lxml would read: comments
+    and PIs dropped, CDATA and character references kept.
+
+    Kept markup is copied out in large slices (``mark``..``pos``), not token by token, so
+    memory stays close to the size of the markup itself.
     """
 
     def __init__(self, stream: IO[bytes], limits: Limits, prefix: bytes) -> None:
         self.stream = stream
         self.limits = limits
         self.buf = prefix
-        self.pos = 0
+        self.pos = 0  # next byte to look at
+        self.mark = 0  # start of the kept region not yet copied out
         self.eof = False
         self.total = len(prefix)
         self.out: list[bytes] = []
         self.out_size = 0
         self.decoded: list[Blob | Problem] = []
 
+    def _flush(self) -> None:
+        if self.pos > self.mark:
+            self.out.append(self.buf[self.mark : self.pos])
+            self.out_size += self.pos - self.mark
+        self.mark = self.pos
+
     def _more(self) -> bool:
+        """Append the next chunk; bytes before ``pos`` are dropped (kept ones copied out)."""
         if self.eof:
             return False
         chunk = self.stream.read(self.limits.chunk_size)
@@ -295,21 +323,23 @@ class _Splitter:
             raise EdxmlError.of(
                 Code.TOO_LARGE, detail=f"more than {self.limits.max_package_bytes} bytes"
             )
+        if self.mark < self.pos:
+            self._flush()
         self.buf = self.buf[self.pos :] + chunk
-        self.pos = 0
+        self.pos = self.mark = 0
         return True
 
     def _keep(self, end: int) -> None:
-        if end > self.pos:
-            piece = self.buf[self.pos : end]
-            self.out_size += len(piece)
-            if self.out_size > self.limits.max_markup_bytes:
-                raise EdxmlError.of(
-                    Code.TOO_LARGE,
-                    detail=f"more than {self.limits.max_markup_bytes} bytes outside attachments",
-                )
-            self.out.append(piece)
-            self.pos = end
+        if self.out_size + end - self.mark > self.limits.max_markup_bytes:
+            raise EdxmlError.of(
+                Code.TOO_LARGE,
+                detail=f"more than {self.limits.max_markup_bytes} bytes outside attachments",
+            )
+        self.pos = end
+
+    def _lookahead(self, n: int) -> None:
+        while len(self.buf) - self.pos < n and self._more():
+            pass
 
     def _find(self, needle: bytes, start_offset: int) -> int:
         """Index of ``needle`` at or after pos+start_offset, reading more as needed."""
@@ -334,26 +364,18 @@ class _Splitter:
                 raise EdxmlError.of(Code.MALFORMED, detail=f"malformed tag near byte {self.total}")
 
     def run(self) -> bytes:
-        first = True
+        self._lookahead(_PROLOG_WINDOW)
+        self.pos = self.mark = _check_prolog(self.buf)
         while True:
             lt = self.buf.find(b"<", self.pos)
             if lt < 0:
-                if first and self.buf.strip():
-                    _check_prolog(self.buf)
                 self._keep(len(self.buf))
                 if not self._more():
                     break
                 continue
-            if first:
-                start = _check_prolog(self.buf)
-                self.pos = max(self.pos, start)
-                first = False
-                continue
             self._keep(lt)
-            while len(self.buf) - self.pos < 9 and self._more():
-                pass
-            b = self.buf
-            p = self.pos
+            self._lookahead(9)
+            b, p = self.buf, self.pos
             if b.startswith(b"<!--", p):
                 self._keep(self._find(b"-->", 4) + 3)
             elif b.startswith(b"<![CDATA[", p):
@@ -372,6 +394,7 @@ class _Splitter:
                         self.decoded.append(Blob.from_bytes(b""))
                     else:
                         self._attachment_text()
+        self._flush()
         return b"".join(self.out)
 
     def _attachment_text(self) -> None:
@@ -379,22 +402,50 @@ class _Splitter:
             raise EdxmlError.of(
                 Code.TOO_LARGE, detail=f"more than {self.limits.max_attachments} attachments"
             )
+        self._flush()  # everything up to the start tag is kept; the text is not
         field = f"AttachmentEncoded/Attachment[{len(self.decoded) + 1}]/{_CTE}"
         decoder: Base64Decoder | None = Base64Decoder(field, self.limits)
         failure: Problem | None = None
+
+        def feed(start: int, end: int) -> None:
+            nonlocal decoder, failure
+            if decoder is None or end <= start:
+                return
+            try:
+                text = self.buf[start:end]
+                decoder.feed(_unescape(text) if b"&" in text else text)
+            except EdxmlError as exc:
+                failure, decoder = exc.problem, None
+
         while True:
             lt = self.buf.find(b"<", self.pos)
-            end = lt if lt >= 0 else len(self.buf)
-            if decoder is not None and end > self.pos:
-                try:
-                    decoder.feed(self.buf[self.pos : end])
-                except EdxmlError as exc:
-                    failure, decoder = exc.problem, None
-            self.pos = end
-            if lt >= 0:
+            if lt < 0:
+                end = len(self.buf)
+                amp = self.buf.rfind(b"&", self.pos)
+                if amp >= 0 and self.buf.find(b";", amp) < 0:
+                    end = amp  # a reference cut by the chunk boundary: wait for the rest
+                feed(self.pos, end)
+                self.pos = self.mark = end
+                if not self._more():
+                    if decoder is not None:
+                        decoder.discard()
+                    raise EdxmlError.of(Code.MALFORMED, detail="attachment text never ends")
+                continue
+            feed(self.pos, lt)
+            self.pos = self.mark = lt
+            self._lookahead(9)
+            if self.buf.startswith(b"<!--", self.pos):
+                self.pos = self.mark = self._find(b"-->", 4) + 3
+            elif self.buf.startswith(b"<?", self.pos):
+                self.pos = self.mark = self._find(b"?>", 2) + 2
+            elif self.buf.startswith(b"<![CDATA[", self.pos):
+                end = self._find(b"]]>", 9)
+                feed(self.pos + 9, end)
+                self.pos = self.mark = end + 3
+            else:
                 break
-            if not self._more():
-                raise EdxmlError.of(Code.MALFORMED, detail="attachment text never ends")
+        while self.buf.find(b">", self.pos) < 0 and self._more():
+            pass  # the end tag may straddle a chunk boundary
         m = _END_TAG.match(self.buf, self.pos)
         if m is None or m.group(1).rpartition(b":")[2] != _CTE_B:
             if decoder is not None:
@@ -408,6 +459,30 @@ class _Splitter:
         else:
             assert failure is not None
             self.decoded.append(failure)
+
+
+_CHAR_REF = re.compile(rb"&(?:#x([0-9A-Fa-f]{1,6})|#([0-9]{1,7})|(amp|lt|gt|quot|apos));")
+_NAMED = {b"amp": b"&", b"lt": b"<", b"gt": b">", b"quot": b'"', b"apos": b"'"}
+
+
+def _unescape(text: bytes) -> bytes:
+    """Resolve the character references lxml would resolve; refuse anything else."""
+
+    def one(m: re.Match[bytes]) -> bytes:
+        if m.group(3):
+            return _NAMED[m.group(3)]
+        code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        try:
+            return chr(code).encode("utf-8")
+        except (ValueError, UnicodeEncodeError):
+            raise EdxmlError.of(
+                Code.MALFORMED, detail=f"invalid character reference {code}"
+            ) from None
+
+    out = _CHAR_REF.sub(one, text)
+    if b"&" in _CHAR_REF.sub(b"", text):
+        raise EdxmlError.of(Code.MALFORMED, detail="undefined entity in attachment text")
+    return out
 
 
 # --------------------------------------------------------------------------- tree level
@@ -591,11 +666,13 @@ class _Reader:
                 signature = _signature(child)
         if message is None:
             raise EdxmlError.of(Code.REQUIRED, "edXMLHeader/MessageHeader")
-        for child in message:
-            if _LOCAL.get(child.tag) == "StatusCode":
-                status = _status(message)
-                status.signature = signature
-                return status
+        if (
+            message.find(_NS_CURLY + "StatusCode") is not None
+            or message.find("StatusCode") is not None
+        ):
+            status = _status(message)
+            status.signature = signature
+            return status
         edoc = _edoc(message)
         edoc.signature = signature
         if trace_list is not None:
@@ -614,6 +691,12 @@ class _Reader:
         for block in encoded:
             for child in block:
                 if _LOCAL.get(child.tag) == "Attachment":
+                    if len(edoc.attachments) >= self.limits.max_attachments:
+                        edoc.close()
+                        raise EdxmlError.of(
+                            Code.TOO_LARGE,
+                            detail=f"more than {self.limits.max_attachments} attachments",
+                        )
                     edoc.attachments.append(self._attachment(child, len(edoc.attachments) + 1))
         return edoc
 
@@ -627,7 +710,7 @@ class _Reader:
         elif self.decoded is not None:
             content = self.by_element[cte]
         elif len(cte):
-            content = EdxmlError.of(Code.ATTACHMENT_CONTENT, field).problem
+            raise EdxmlError.of(Code.ATTACHMENT_CONTENT, field)
         else:
             try:
                 content = decode_base64_text(cte.text or "", field, self.limits)

@@ -20,10 +20,10 @@ from lienthong.edxml.errors import Code, EdxmlError, Problem, Severity, problem
 from lienthong.edxml.model import DATE_FORMAT, TIMESTAMP_FORMAT, Edoc, Organization, Package, Status
 
 _VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-_DATE = re.compile(r"\d{4}/\d{2}/\d{2}")
-_TIMESTAMP = re.compile(r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}")
-_UINT = re.compile(r"\d+")
-_STATUS_FORMAT = re.compile(r"\d{2}")
+_DATE = re.compile(r"[0-9]{4}/[0-9]{2}/[0-9]{2}")
+_TIMESTAMP = re.compile(r"[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_UINT = re.compile(r"[0-9]+")
+_STATUS_FORMAT = re.compile(r"[0-9]{2}")
 
 #: Decree 30 Annex VI (and the BKAV production validator where Decree 30 is silent).
 ORG_LIMITS = {

@@ -61,7 +61,7 @@ _VN_OFFSET = "+07:00"
 
 
 def _out(name: str, value: str) -> Any:
-    if name in _INT_FIELDS and value.isdigit() and len(value) < 10:
+    if name in _INT_FIELDS and value.isascii() and value.isdigit() and len(value) < 10:
         return int(value)
     if name in _DATE_FIELDS:
         try:

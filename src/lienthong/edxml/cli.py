@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lienthong.edxml.cli_code import code_command
-from lienthong.edxml.errors import EdxmlError, Problem
+from lienthong.edxml.errors import Code, EdxmlError, Problem
 
 __all__ = ["code_command", "edxml_app"]
 
@@ -104,21 +104,24 @@ def build_command(
     try:
         data = json.loads(spec.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        from lienthong.edxml.errors import Code
-
         raise _fail(EdxmlError.of(Code.SPEC_INVALID, detail=str(exc)), False) from None
+    tmp = out.with_name(out.name + ".part")
     try:
         package = from_spec(data, spec.parent)
-        tmp = out.with_name(out.name + ".part")
         with tmp.open("wb") as fh:
             write(package, fh)
         tmp.replace(out)
     except BuildError as exc:
-        tmp.unlink(missing_ok=True)
         _show_problems(exc.problems)
         raise typer.Exit(EXIT_INVALID) from None
     except EdxmlError as exc:
         raise _fail(exc, False) from None
+    except OSError as exc:
+        raise _fail(
+            EdxmlError.of(Code.OUTPUT_UNWRITABLE, detail=f"{out}: {exc.strerror}"), False
+        ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
     Console(stderr=True).print(f"Đã ghi / written: {out}")
 
 

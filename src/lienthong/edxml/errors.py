@@ -55,6 +55,7 @@ class Code(StrEnum):
     AGENCY_CODE_WHITESPACE = "AGENCY_CODE_WHITESPACE"
     # building
     SPEC_INVALID = "EDXML_SPEC_INVALID"
+    OUTPUT_UNWRITABLE = "EDXML_OUTPUT_UNWRITABLE"
 
 
 #: code -> (Vietnamese template, English template); templates use str.format fields.
@@ -173,6 +174,10 @@ MESSAGES: dict[Code, tuple[str, str]] = {
     Code.SPEC_INVALID: (
         "Đặc tả gói tin không hợp lệ: {detail}",
         "Invalid package specification: {detail}",
+    ),
+    Code.OUTPUT_UNWRITABLE: (
+        "Không ghi được tệp kết quả: {detail}",
+        "Cannot write the output file: {detail}",
     ),
 }
 

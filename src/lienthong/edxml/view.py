@@ -121,14 +121,18 @@ def _from(cls: type[Any], data: Any, path: str) -> Any:
         raise EdxmlError.of(
             Code.SPEC_INVALID, path, detail=f"{path}: unknown field(s) {', '.join(sorted(unknown))}"
         )
+    lists = {f.name for f in fields(cls) if "list[" in str(f.type)}
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
         if value is None:
             continue
-        if isinstance(value, list):
-            kwargs[name] = [_in(name, v, f"{path}.{name}") for v in value]
+        where = f"{path}.{name}"
+        if name in lists:
+            if not isinstance(value, list):
+                raise EdxmlError.of(Code.SPEC_INVALID, where, detail=f"{where}: expected a list")
+            kwargs[name] = [_in(name, v, f"{where}[{i}]") for i, v in enumerate(value)]
         else:
-            kwargs[name] = _in(name, value, f"{path}.{name}")
+            kwargs[name] = _in(name, value, where)
     return cls(**kwargs)
 
 

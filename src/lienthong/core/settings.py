@@ -1,0 +1,74 @@
+"""Settings from environment variables (``LIENTHONG_*``) or one TOML file.
+
+Precedence: explicit arguments > environment > the file named by ``LIENTHONG_CONFIG`` >
+defaults. The embedded default needs nothing: SQLite and a local folder under the data
+directory, created on first start.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+_PREFIX = "LIENTHONG_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("lienthong-data")
+    #: SQLAlchemy URL; empty = SQLite file in the data directory.
+    database_url: str = ""
+    #: Blob store URL (``file:``, ``s3://bucket?endpoint=…``, ``memory:``); empty = local folder.
+    blob_url: str = ""
+    #: Largest package accepted, checked before the body is read.
+    max_package_bytes: int = 100 * 1024 * 1024
+    #: Freshness window of the national platform's signed headers, in seconds.
+    signature_window_seconds: int = 300
+    #: Identity of this hub on trace headers and in logs.
+    hub_id: str = "lienthong"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: Attachment and package limits of the parser are derived from max_package_bytes.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
+    def effective_blob_url(self) -> str:
+        return self.blob_url or str((self.data_dir / "blobs").resolve())
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def load(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        config = env.get(f"{_PREFIX}CONFIG")
+        if config:
+            with open(config, "rb") as fh:
+                values.update(tomllib.load(fh))
+        for f in fields(cls):
+            raw = env.get(_PREFIX + f.name.upper())
+            if raw is not None and f.name != "extra":
+                values[f.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**{k: _coerce(k, v) for k, v in values.items() if k in _FIELD_NAMES})
+
+
+_FIELD_NAMES = {f.name for f in fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name == "data_dir":
+        return Path(value)
+    if name in {"max_package_bytes", "signature_window_seconds", "port"}:
+        return int(value)
+    return value

@@ -1,0 +1,1 @@
+"""The exchange hub: directory, intake, delivery, audit, national-platform API, REST API."""

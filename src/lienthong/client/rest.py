@@ -1,0 +1,135 @@
+"""Python client for the hub's REST API v1 (bearer API key)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class HubClientError(Exception):
+    def __init__(self, code: str, message_vi: str, message_en: str, http_status: int) -> None:
+        super().__init__(f"[{code}] {message_en}")
+        self.code = code
+        self.message_vi = message_vi
+        self.message_en = message_en
+        self.http_status = http_status
+
+
+class HubClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self._base = base_url.rstrip("/") + "/api/v1"
+        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._own = http is None
+        self._http = http or httpx.Client(timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"HubClient({self._base!r})"
+
+    def close(self) -> None:
+        if self._own:
+            self._http.close()
+
+    def __enter__(self) -> HubClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(
+                method, self._base + path, headers=self._headers, **kwargs
+            )
+        except httpx.HTTPError as exc:
+            raise HubClientError(
+                "TRANSPORT", f"Không kết nối được trục: {exc}", f"Cannot reach the hub: {exc}", 0
+            ) from None
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+                raise HubClientError(
+                    error["code"], error["message_vi"], error["message_en"], response.status_code
+                )
+            except (ValueError, KeyError, TypeError):
+                raise HubClientError(
+                    f"HTTP_{response.status_code}",
+                    response.text[:200],
+                    response.text[:200],
+                    response.status_code,
+                ) from None
+        return response
+
+    def send(self, package: bytes, *, kind: str | None = None) -> dict[str, Any]:
+        params = {"kind": kind} if kind else None
+        r = self._request(
+            "POST",
+            "/packages",
+            content=package,
+            params=params,
+            headers={**self._headers, "Content-Type": "application/xml"},
+        )
+        data: dict[str, Any] = r.json()
+        return data
+
+    def inbox(
+        self, *, kind: str | None = None, after: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        if kind:
+            params["kind"] = kind
+        items: list[dict[str, Any]] = self._request("GET", "/inbox", params=params).json()["items"]
+        return items
+
+    def fetch(self, message_id: str) -> bytes:
+        return self._request("GET", f"/messages/{message_id}").content
+
+    def attachment(self, message_id: str, index: int) -> bytes:
+        return self._request("GET", f"/messages/{message_id}/attachments/{index}").content
+
+    def ack(self, message_id: str, *, ok: bool = True, reason: str | None = None) -> Any:
+        return self._request(
+            "POST", f"/messages/{message_id}/ack", json={"ok": ok, "reason": reason}
+        ).json()
+
+    def status(
+        self,
+        message_id: str,
+        *,
+        agency: str,
+        status_code: str,
+        description: str = "",
+        staff: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "agency": agency,
+            "status_code": status_code,
+            "description": description,
+            "staff": staff,
+        }
+        data: dict[str, Any] = self._request(
+            "POST", f"/messages/{message_id}/status", json=body
+        ).json()
+        return data
+
+    def timeline(self, message_id: str) -> dict[str, Any]:
+        data: dict[str, Any] = self._request("GET", f"/messages/{message_id}/timeline").json()
+        return data
+
+    def sent(self, *, kind: str | None = None) -> list[dict[str, Any]]:
+        params = {"kind": kind} if kind else None
+        data: list[dict[str, Any]] = self._request("GET", "/sent", params=params).json()
+        return data
+
+    def agencies(self, q: str = "", *, limit: int = 100) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = self._request(
+            "GET", "/agencies", params={"q": q, "limit": limit}
+        ).json()
+        return data

@@ -1,0 +1,474 @@
+"""REST API v1: our own, documented by OpenAPI (``/openapi.json``, ``/docs``).
+
+Authentication: ``Authorization: Bearer <API key>`` of a registered system. Every error
+is ``{"error": {"code", "field", "message_vi", "message_en"}}`` with a stable code.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from lienthong.edxml.builder import build
+from lienthong.edxml.model import Organization, ResponseFor, StaffInfo, Status
+from lienthong.edxml.parser import parse
+from lienthong.hub import directory, service
+from lienthong.hub.app import Hub, hub_of, in_thread
+from lienthong.hub.errors import HubError, not_found
+from lienthong.hub.models import Message, System
+
+router = APIRouter(prefix="/api/v1", tags=["v1"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Thiếu hoặc sai khóa API / missing or wrong API key"},
+    404: {"description": "Không tìm thấy / not found"},
+}
+
+
+class ErrorBody(BaseModel):
+    code: str
+    field: str = ""
+    message_vi: str
+    message_en: str
+
+
+class RecipientOut(BaseModel):
+    agency: str
+    state: str
+    failure_code: str | None = None
+    failure_reason: str | None = None
+
+
+class AcceptOut(BaseModel):
+    message_id: str
+    kind: Literal["edoc", "status"]
+    duplicate: bool = Field(description="true: this package was accepted before; nothing new")
+    code: str = Field(description="ACCEPTED or ALREADY_ACCEPTED")
+    recipients: list[RecipientOut]
+
+
+class InboxItemOut(BaseModel):
+    message_id: str
+    kind: str
+    sender: str
+    recipient: str
+    state: str
+    document_id: str | None
+    code_number: str | None
+    code_notation: str | None
+    subject: str | None
+    status_code: str | None
+    size: int
+    accepted_at: datetime
+
+
+class InboxOut(BaseModel):
+    items: list[InboxItemOut]
+    next_after: int | None = Field(description="cursor for the next page (null: no more)")
+
+
+class AckIn(BaseModel):
+    ok: bool = True
+    reason: str | None = None
+
+
+class StatusIn(BaseModel):
+    agency: str = Field(description="the agency reporting (must be served by the caller)")
+    status_code: Literal["01", "02", "03", "04", "05", "06", "13", "15", "16"]
+    description: str = ""
+    staff: dict[str, str] | None = None
+
+
+class AgencyOut(BaseModel):
+    code: str
+    name: str
+    parent_code: str | None
+    level: int
+    active: bool
+    old_code: str | None
+
+
+def _auth(request: Request, authorization: Annotated[str | None, Header()] = None) -> System:
+    hub = hub_of(request)
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise HubError(
+            "AUTH_API_KEY_REQUIRED",
+            "Thiếu khóa API (Authorization: Bearer …)",
+            "Missing API key (Authorization: Bearer …)",
+            field="Authorization",
+            status=401,
+        )
+    key = authorization[7:].strip()
+    with hub.session() as s:
+        system = directory.system_by_api_key(s, api_key=key)
+    if system is None:
+        raise HubError(
+            "AUTH_API_KEY_INVALID",
+            "Khóa API không hợp lệ",
+            "Invalid API key",
+            field="Authorization",
+            status=401,
+        )
+    return system
+
+
+Caller = Annotated[System, Depends(_auth)]
+
+
+def _accept_out(result: service.AcceptResult) -> AcceptOut:
+    return AcceptOut(
+        message_id=result.message_id,
+        kind="status" if result.kind == "status" else "edoc",
+        duplicate=result.duplicate,
+        code="ALREADY_ACCEPTED" if result.duplicate else "ACCEPTED",
+        recipients=[
+            RecipientOut(
+                agency=o.agency_code,
+                state=o.state,
+                failure_code=o.failure_code,
+                failure_reason=o.failure_reason,
+            )
+            for o in result.recipients
+        ],
+    )
+
+
+async def accept_body(
+    hub: Hub,
+    system: System,
+    body: service.Body,
+    kind: str | None,
+    declared_sender: str | None = None,
+) -> service.AcceptResult:
+    try:
+        result: service.AcceptResult = await in_thread(
+            hub.run,
+            lambda s: service.accept(
+                s,
+                system=system,
+                body=body,
+                blobs=hub.blobs,
+                limits=hub.limits,
+                expected_kind=kind,
+                declared_sender=declared_sender,
+            ),
+        )
+    finally:
+        body.path.unlink(missing_ok=True)
+    hub.metrics.inc(
+        "lienthong_accepted_total" if not result.duplicate else "lienthong_duplicates_total"
+    )
+    if not result.duplicate:
+        hub.wake()
+    return result
+
+
+@router.post(
+    "/packages",
+    response_model=AcceptOut,
+    status_code=201,
+    summary="Gửi gói tin / send a package",
+    responses={
+        **_ERRORS,
+        200: {"model": AcceptOut, "description": "already accepted"},
+        413: {"description": "too large"},
+        422: {"description": "invalid package"},
+        403: {"description": "may not send as this agency"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/xml": {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def send_package(
+    request: Request,
+    system: Caller,
+    kind: Annotated[Literal["edoc", "status"] | None, Query()] = None,
+) -> Any:
+    """The body is the .edxml package itself (streamed, size-limited)."""
+    hub = hub_of(request)
+    body = await hub.spool(request)
+    result = await accept_body(hub, system, body, kind)
+    out = _accept_out(result)
+    if result.duplicate:
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse(out.model_dump(), status_code=200)
+    return out
+
+
+@router.get("/inbox", response_model=InboxOut, responses=_ERRORS, summary="Hộp thư đến / inbox")
+async def get_inbox(
+    request: Request,
+    system: Caller,
+    kind: Annotated[Literal["edoc", "status"] | None, Query()] = None,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> InboxOut:
+    hub = hub_of(request)
+    items = await in_thread(
+        hub.run, lambda s: service.inbox(s, system=system, kind=kind, after=after, limit=limit)
+    )
+    return InboxOut(
+        items=[
+            InboxItemOut(
+                message_id=i.message_id,
+                kind=i.kind,
+                sender=i.sender_code,
+                recipient=i.recipient_code,
+                state=i.state,
+                document_id=i.document_id,
+                code_number=i.code_number,
+                code_notation=i.code_notation,
+                subject=i.subject,
+                status_code=i.status_code,
+                size=i.size,
+                accepted_at=_utc(i.created_at),
+            )
+            for i in items
+        ],
+        next_after=items[-1].delivery_id if len(items) == limit else None,
+    )
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+@router.get(
+    "/messages/{message_id}",
+    responses={**_ERRORS, 200: {"content": {"application/xml": {}}, "description": "the package"}},
+    response_class=StreamingResponse,
+    summary="Lấy gói tin / fetch a package",
+)
+async def get_message(request: Request, system: Caller, message_id: str) -> StreamingResponse:
+    hub = hub_of(request)
+    message, stream = await in_thread(
+        hub.run, lambda s: service.fetch(s, system=system, message_id=message_id, blobs=hub.blobs)
+    )
+    return StreamingResponse(
+        _iterate(stream),
+        media_type="application/xml",
+        headers={"X-Message-Kind": message.kind, "Content-Length": str(message.payload_size)},
+    )
+
+
+def _iterate(stream: Any, chunk: int = 1 << 20) -> Any:
+    try:
+        while data := stream.read(chunk):
+            yield data
+    finally:
+        stream.close()
+
+
+@router.get(
+    "/messages/{message_id}/attachments/{index}",
+    responses=_ERRORS,
+    response_class=StreamingResponse,
+    summary="Tải một tệp đính kèm / stream one attachment (1-based)",
+)
+async def get_attachment(
+    request: Request, system: Caller, message_id: str, index: int
+) -> StreamingResponse:
+    hub = hub_of(request)
+    _message, stream = await in_thread(
+        hub.run, lambda s: service.fetch(s, system=system, message_id=message_id, blobs=hub.blobs)
+    )
+    tmp = Path(tempfile.mkstemp(dir=hub.tmp_dir, prefix="att-")[1])
+    try:
+        with tmp.open("wb") as out, stream:
+            shutil.copyfileobj(stream, out, 1 << 20)
+        package = await in_thread(lambda: parse(tmp, limits=hub.limits))
+    finally:
+        tmp.unlink(missing_ok=True)
+    attachments = getattr(package, "attachments", [])
+    if not 1 <= index <= len(attachments) or attachments[index - 1].content is None:
+        package.close()
+        raise not_found("tệp đính kèm", "attachment", f"{message_id}/{index}")
+    att = attachments[index - 1]
+    blob = att.content
+    assert blob is not None
+
+    def chunks() -> Any:
+        try:
+            yield from blob.chunks()
+        finally:
+            package.close()
+
+    name = (att.name or f"attachment-{index}").replace('"', "")
+    from urllib.parse import quote
+
+    return StreamingResponse(
+        chunks(),
+        media_type=att.content_type or "application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Content-Length": str(blob.size),
+            "X-Content-SHA256": blob.sha256,
+        },
+    )
+
+
+@router.post(
+    "/messages/{message_id}/ack",
+    response_model=list[RecipientOut],
+    responses=_ERRORS,
+    summary="Xác nhận đã nhận / acknowledge (transport)",
+)
+async def ack_message(
+    request: Request, system: Caller, message_id: str, ack: AckIn | None = None
+) -> list[RecipientOut]:
+    hub = hub_of(request)
+    ack = ack or AckIn()
+    outcomes = await in_thread(
+        hub.run,
+        lambda s: service.acknowledge(
+            s, system=system, message_id=message_id, ok=ack.ok, reason=ack.reason
+        ),
+    )
+    return [
+        RecipientOut(
+            agency=o.agency_code,
+            state=o.state,
+            failure_code=o.failure_code,
+            failure_reason=o.failure_reason,
+        )
+        for o in outcomes
+    ]
+
+
+@router.post(
+    "/messages/{message_id}/status",
+    response_model=AcceptOut,
+    status_code=201,
+    responses={**_ERRORS, 403: {"description": "agency not served by the caller"}},
+    summary="Gửi trạng thái xử lý / send a processing status",
+)
+async def send_status(
+    request: Request, system: Caller, message_id: str, status: StatusIn
+) -> AcceptOut:
+    """The hub writes the status package (edXML) for the caller and routes it back to
+    the document's sender."""
+    hub = hub_of(request)
+    original = await in_thread(hub.run, lambda s: _visible_message(s, system, message_id))
+    with hub.session() as s:
+        agency = directory.get_agency(s, code=status.agency)
+    staff = StaffInfo(
+        **{
+            k: v
+            for k, v in (status.staff or {}).items()
+            if k in {"department", "staff", "email", "mobile"}
+        }
+    )
+    package = Status(
+        sender=Organization(organ_id=agency.code, organ_name=agency.name),
+        response_for=ResponseFor(
+            organ_id=original.sender_code,
+            code=f"{original.code_number or ''}/{original.code_notation or ''}",
+            document_id=original.document_id,
+        ),
+        staff=staff if status.staff else None,
+        status_code=status.status_code,
+        description=status.description,
+        timestamp=_vn_now(),
+    )
+    if status.status_code == "13":  # the sender asks the recipient to give it back
+        package.response_for.organ_id = status.agency
+    data = build(package)
+    body = _body_from_bytes(hub, data)
+    result = await accept_body(hub, system, body, "status")
+    return _accept_out(result)
+
+
+def _vn_now() -> str:
+    from lienthong.edxml.builder import now_timestamp
+
+    return now_timestamp()
+
+
+def _body_from_bytes(hub: Hub, data: bytes) -> service.Body:
+    import hashlib
+
+    fd, name = tempfile.mkstemp(dir=hub.tmp_dir, prefix="status-")
+    with open(fd, "wb") as fh:
+        fh.write(data)
+    return service.Body(path=Path(name), sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+def _visible_message(s: Any, system: System, message_id: str) -> Message:
+    info = service.timeline(s, system=system, message_id=message_id)  # authorises
+    message = s.get(Message, info["message"]["message_id"])
+    assert message is not None
+    return message  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/messages/{message_id}/timeline",
+    responses=_ERRORS,
+    summary="Diễn biến theo từng nơi nhận / per-recipient timeline",
+)
+async def get_timeline(request: Request, system: Caller, message_id: str) -> dict[str, Any]:
+    hub = hub_of(request)
+    return await in_thread(
+        hub.run, lambda s: service.timeline(s, system=system, message_id=message_id)
+    )
+
+
+@router.get("/sent", responses=_ERRORS, summary="Văn bản đã gửi / sent messages")
+async def get_sent(
+    request: Request,
+    system: Caller,
+    kind: Annotated[Literal["edoc", "status"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    hub = hub_of(request)
+
+    def run(s: Any) -> list[dict[str, Any]]:
+        return [
+            {**service.message_json(m), "recipients": [service.delivery_json(d) for d in ds]}
+            for m, ds in service.sent(s, system=system, kind=kind, limit=limit)
+        ]
+
+    return await in_thread(hub.run, run)
+
+
+@router.get(
+    "/agencies",
+    response_model=list[AgencyOut],
+    responses=_ERRORS,
+    summary="Danh bạ cơ quan (tìm không dấu) / agency directory (diacritic-insensitive)",
+)
+async def get_agencies(
+    request: Request,
+    system: Caller,
+    q: Annotated[str, Query(max_length=200)] = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AgencyOut]:
+    hub = hub_of(request)
+    rows = await in_thread(
+        hub.run, lambda s: directory.search_agencies(s, query=q, limit=limit, offset=offset)
+    )
+    return [
+        AgencyOut(
+            code=a.code,
+            name=a.name,
+            parent_code=a.parent_code,
+            level=a.level,
+            active=a.active,
+            old_code=a.old_code,
+        )
+        for a in rows
+    ]

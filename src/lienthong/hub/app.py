@@ -1,0 +1,256 @@
+"""The hub's HTTP application: the national platform's API at the root, our REST API
+under ``/api/v1``, health, readiness and metrics; plus the dispatcher worker.
+
+:class:`Hub` holds what every request needs (settings, database, blob store). Requests
+run the synchronous service functions in the thread pool; the edge owns the transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from lienthong.core.blobstore import BlobStore, blob_store_from_url
+from lienthong.core.db import make_engine, migrate, session_factory
+from lienthong.core.settings import Settings
+from lienthong.edxml.attachments import Limits
+from lienthong.hub import service
+from lienthong.hub.errors import HubError
+
+log = logging.getLogger("lienthong.hub")
+T = TypeVar("T")
+_SPOOL_CHUNK = 1 << 20
+
+
+@dataclass
+class Metrics:
+    counters: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def inc(self, name: str, by: int = 1) -> None:
+        with self.lock:
+            self.counters[name] = self.counters.get(name, 0) + by
+
+    def render(self) -> str:
+        lines = []
+        with self.lock:
+            for name, value in sorted(self.counters.items()):
+                base = name.partition("{")[0]
+                lines.append(f"# TYPE {base} counter")
+                lines.append(f"{name} {value}")
+        return "\n".join(lines) + "\n"
+
+
+class Hub:
+    """Everything one hub process shares between requests and workers."""
+
+    def __init__(
+        self, settings: Settings, *, engine: Engine | None = None, blobs: BlobStore | None = None
+    ) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir = settings.data_dir / "tmp"
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.engine = engine or make_engine(settings.effective_database_url)
+        migrate(self.engine)
+        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        self.blobs = blobs or blob_store_from_url(settings.effective_blob_url)
+        self.limits = Limits(
+            max_package_bytes=settings.max_package_bytes,
+            max_attachment_bytes=settings.max_package_bytes,
+            spool_dir=str(self.tmp_dir),
+        )
+        self.metrics = Metrics()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed on success, rolled back on any error."""
+        session = self.sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def run(self, fn: Callable[[Session], T], *, retries: int = 3) -> T:
+        """Run ``fn`` in a transaction; a lost race on a unique key or a lock timeout is
+        retried (the function must be idempotent up to its commit)."""
+        for attempt in range(retries):
+            try:
+                with self.session() as s:
+                    return fn(s)
+            except (IntegrityError, OperationalError):
+                if attempt == retries - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------ dispatcher
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def dispatch_now(self) -> int:
+        total = 0
+        while True:
+            n = self.run(lambda s: service.dispatch_pending(s))
+            total += n
+            if n == 0:
+                return total
+
+    def start_worker(self) -> None:
+        if self._worker is not None:
+            return
+        self._stop.clear()
+        self._worker = threading.Thread(target=self._loop, name="lienthong-dispatch", daemon=True)
+        self._worker.start()
+
+    def stop_worker(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._worker is not None:
+            self._worker.join(timeout=10)
+            self._worker = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            try:
+                n = self.dispatch_now()
+                if n:
+                    self.metrics.inc("lienthong_dispatched_total", n)
+            except Exception:  # the worker must survive a bad moment of the database
+                log.exception("dispatch failed; retrying")
+
+    # ------------------------------------------------------------------ bodies
+
+    async def spool(self, request: Request) -> service.Body:
+        """Stream the request body to a temporary file, hashing it, refusing anything
+        over the size limit before and while reading (413)."""
+        limit = self.settings.max_package_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit + 2:
+            raise too_large(limit)
+        h = hashlib.sha256()  # over everything but the last two bytes seen so far
+        tail = b""
+        size = 0
+        fh = tempfile.NamedTemporaryFile(dir=self.tmp_dir, prefix="body-", delete=False)  # noqa: SIM115
+        path = Path(fh.name)
+        try:
+            with fh:
+                async for chunk in request.stream():
+                    if not chunk:
+                        continue
+                    size += len(chunk)
+                    if size > limit + 2:  # + the SDK's trailing CRLF
+                        raise too_large(limit)
+                    fh.write(chunk)
+                    data = tail + chunk
+                    h.update(data[:-2])
+                    tail = data[-2:]
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        trimmed = h.hexdigest() if tail == b"\r\n" else None
+        h.update(tail)
+        return service.Body(path=path, sha256=h.hexdigest(), size=size, trimmed_sha256=trimmed)
+
+    def close(self) -> None:
+        self.stop_worker()
+        self.engine.dispose()
+
+
+def too_large(limit: int) -> HubError:
+    return HubError(
+        "HUB_TOO_LARGE",
+        f"Gói tin vượt giới hạn {limit} byte",
+        f"The package exceeds the limit of {limit} bytes",
+        status=413,
+    )
+
+
+async def in_thread(fn: Callable[..., T], *args: Any) -> T:
+    return await run_in_threadpool(fn, *args)
+
+
+def error_response(exc: HubError) -> JSONResponse:
+    return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+
+
+def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
+    from lienthong.hub.api import router as rest_router
+    from lienthong.hub.vdxp import router as vdxp_router
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if start_worker:
+            hub.start_worker()
+            hub.wake()
+        yield
+        hub.stop_worker()
+
+    app = FastAPI(
+        title="lienthong hub",
+        version="1.0",
+        description=(
+            "Trục liên thông văn bản — REST API v1 (`/api/v1`) và API tương thích trục quốc "
+            "gia (`/sendEdoc`, …). Exchange hub: REST API v1 and the national platform's API."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+
+    @app.exception_handler(HubError)
+    async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
+        hub.metrics.inc(f'lienthong_errors_total{{code="{exc.code}"}}')
+        if _request.url.path.startswith("/api/"):
+            return error_response(exc)
+        from lienthong.hub.vdxp import vdxp_error
+
+        return vdxp_error(exc)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        try:
+            with hub.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # pragma: no cover - depends on the database being down
+            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
+    def metrics() -> str:
+        return hub.metrics.render()
+
+    app.include_router(rest_router)
+    app.include_router(vdxp_router)
+    return app
+
+
+def hub_of(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub

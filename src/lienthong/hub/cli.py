@@ -1,0 +1,439 @@
+"""Hub commands: ``lienthong hub serve``, ``agency …``, ``system …``, ``audit verify`` and
+the client commands ``send``, ``inbox``, ``fetch``, ``ack``, ``status``, ``timeline``.
+
+Commands that touch a hub's data take ``--data-dir`` (default ``LIENTHONG_DATA_DIR``, else
+``./lienthong-data``); the database and blob store follow the settings
+(``LIENTHONG_DATABASE_URL``, ``LIENTHONG_BLOB_URL``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from lienthong.core.settings import Settings
+from lienthong.hub.errors import HubError
+
+hub_app = typer.Typer(help="Trục liên thông / the exchange hub", no_args_is_help=True)
+agency_app = typer.Typer(help="Danh bạ cơ quan / agency directory", no_args_is_help=True)
+system_app = typer.Typer(help="Hệ thống kết nối / connected systems", no_args_is_help=True)
+audit_app = typer.Typer(help="Nhật ký kiểm toán / audit log", no_args_is_help=True)
+
+DataDir = typer.Option(
+    None,
+    "--data-dir",
+    envvar="LIENTHONG_DATA_DIR",
+    help="Thư mục dữ liệu / data directory (default ./lienthong-data)",
+)
+HubUrl = typer.Option(
+    "http://127.0.0.1:8080", "--hub", envvar="LIENTHONG_HUB_URL", help="Địa chỉ trục / hub URL"
+)
+ApiKey = typer.Option(
+    ...,
+    "--api-key",
+    envvar="LIENTHONG_API_KEY",
+    help="Khóa API của hệ thống / the system's API key",
+)
+JsonOut = typer.Option(False, "--json", help="In JSON / print JSON")
+
+err = Console(stderr=True)
+
+
+def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
+    return Settings.load(data_dir=data_dir, **overrides)
+
+
+@contextmanager
+def _hub(data_dir: Path | None) -> Iterator[Any]:
+    from lienthong.hub.app import Hub
+
+    hub = Hub(_settings(data_dir))
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
+def _fail(exc: HubError) -> typer.Exit:
+    err.print(f"[bold red]Lỗi / Error[/] [{exc.code}]")
+    err.print(exc.message_vi, markup=False)
+    err.print(exc.message_en, markup=False, style="dim")
+    return typer.Exit(2)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+# ------------------------------------------------------------------------------ hub
+
+
+@hub_app.command("serve")
+def serve(
+    data_dir: Path | None = DataDir,
+    host: str = typer.Option(None, "--host", help="default 127.0.0.1"),
+    port: int = typer.Option(None, "--port", help="default 8080"),
+) -> None:
+    """Chạy trục / run the hub (national-platform API at the root, REST API at /api/v1)."""
+    import uvicorn
+
+    from lienthong.hub.app import Hub, create_app
+
+    settings = _settings(data_dir, host=host, port=port)
+    hub = Hub(settings)
+    err.print(
+        f"lienthong hub: dữ liệu / data {settings.data_dir.resolve()}, "
+        f"http://{settings.host}:{settings.port}"
+    )
+    try:
+        uvicorn.run(
+            create_app(hub),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        hub.close()
+
+
+# ------------------------------------------------------------------------------ agencies
+
+
+@agency_app.command("add")
+def agency_add(
+    code: str,
+    name: str,
+    parent: str | None = typer.Option(None, "--parent", help="Mã cơ quan cấp trên / parent code"),
+    email: str | None = typer.Option(None, "--email"),
+    phone: str | None = typer.Option(None, "--phone"),
+    old_code: str | None = typer.Option(None, "--old-code"),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Thêm hoặc sửa cơ quan / add or update an agency."""
+    from lienthong.hub import directory
+
+    try:
+        with _hub(data_dir) as hub, hub.session() as s:
+            agency = directory.add_agency(
+                s,
+                code=code,
+                name=name,
+                parent_code=parent,
+                email=email,
+                phone=phone,
+                old_code=old_code,
+            )
+            err.print(f"Đã lưu / saved: {agency.code} — {agency.name} (cấp / level {agency.level})")
+    except HubError as exc:
+        raise _fail(exc) from None
+
+
+@agency_app.command("import")
+def agency_import(file: Path, data_dir: Path | None = DataDir) -> None:
+    """Nhập danh bạ từ CSV hoặc JSON / import agencies from CSV or JSON."""
+    from lienthong.hub import directory
+
+    try:
+        rows = directory.read_agency_rows(file)
+    except (OSError, ValueError) as exc:
+        raise _fail(
+            HubError(
+                "DIRECTORY_IMPORT_FORMAT",
+                f"Không đọc được {file}: {exc}",
+                f"Cannot read {file}: {exc}",
+            )
+        ) from None
+    except HubError as exc:
+        raise _fail(exc) from None
+    with _hub(data_dir) as hub, hub.session() as s, Progress(console=err) as progress:
+        task = progress.add_task("Nhập / importing", total=len(rows))
+        result = directory.import_agencies(
+            s, rows=rows, progress=lambda n: progress.advance(task, n)
+        )
+    err.print(
+        f"Thêm mới / created {result.created}, cập nhật / updated {result.updated}, "
+        f"lỗi / errors {len(result.errors)}"
+    )
+    for e in result.errors[:20]:
+        err.print(f"  dòng / row {e['row']} {e['code']}: {e['error']['message_vi']}")
+    if result.errors:
+        raise typer.Exit(1)
+
+
+@agency_app.command("export")
+def agency_export(file: Path, data_dir: Path | None = DataDir) -> None:
+    """Xuất danh bạ ra CSV hoặc JSON (theo đuôi tệp) / export to CSV or JSON."""
+    from lienthong.hub import directory
+
+    with _hub(data_dir) as hub, hub.session() as s:
+        rows = directory.export_agencies(s)
+    directory.write_agency_export(rows, file)
+    err.print(f"Đã xuất / exported {len(rows)} → {file}")
+
+
+@agency_app.command("list")
+def agency_list(
+    query: str = typer.Argument("", help="tìm không dấu / diacritic-insensitive"),
+    limit: int = 50,
+    data_dir: Path | None = DataDir,
+    json_out: bool = JsonOut,
+) -> None:
+    """Liệt kê, tìm cơ quan / list or search agencies."""
+    from lienthong.hub import directory
+
+    with _hub(data_dir) as hub, hub.session() as s:
+        rows = directory.search_agencies(s, query=query, limit=limit)
+        data = [
+            {
+                "code": a.code,
+                "name": a.name,
+                "level": a.level,
+                "parent_code": a.parent_code,
+                "active": a.active,
+            }
+            for a in rows
+        ]
+    if json_out:
+        _print_json(data)
+        return
+    table = Table("Mã định danh", "Tên cơ quan", "Cấp", "Cấp trên", "Hoạt động")
+    for a in data:
+        table.add_row(
+            str(a["code"]),
+            str(a["name"]),
+            str(a["level"]),
+            str(a["parent_code"] or ""),
+            "có" if a["active"] else "không",
+        )
+    Console().print(table)
+
+
+# ------------------------------------------------------------------------------ systems
+
+
+@system_app.command("add")
+def system_add(
+    system_id: str,
+    agency: list[str] = typer.Option(
+        ..., "--agency", help="Cơ quan hệ thống phục vụ (lặp lại) / agency served (repeatable)"
+    ),
+    secret: str | None = typer.Option(None, "--secret", help="default: generated"),
+    name: str = typer.Option("", "--name"),
+    legacy_sdk: bool = typer.Option(
+        False,
+        "--legacy-sdk",
+        help="SDK cũ ký lại cùng chữ ký: miễn kiểm tra thời điểm / "
+        "old SDK repeats signatures: no freshness check",
+    ),
+    callback: str | None = typer.Option(None, "--callback", help="URL nhận đẩy / push URL"),
+    data_dir: Path | None = DataDir,
+    json_out: bool = JsonOut,
+) -> None:
+    """Đăng ký hệ thống; in khóa bí mật và khóa API (chỉ một lần) / register a system and
+    print its secret and API key (shown once)."""
+    from lienthong.hub import directory
+
+    try:
+        with _hub(data_dir) as hub, hub.session() as s:
+            new = directory.add_system(
+                s,
+                system_id=system_id,
+                agencies=agency,
+                secret=secret,
+                name=name,
+                legacy_sdk=legacy_sdk,
+                callback_url=callback,
+            )
+            agencies = sorted(directory.served_agencies(s, system_id=system_id))
+    except HubError as exc:
+        raise _fail(exc) from None
+    data = {
+        "system_id": system_id,
+        "agencies": agencies,
+        "secret": new.secret,
+        "api_key": new.api_key,
+        "legacy_sdk": legacy_sdk,
+    }
+    if json_out:
+        _print_json(data)
+        return
+    console = Console()
+    console.print(f"Hệ thống / system: [bold]{system_id}[/] — {', '.join(agencies)}")
+    console.print(f"secret (systemid/secret của SDK): {new.secret}", markup=False)
+    console.print(f"API key (REST, Authorization: Bearer): {new.api_key}", markup=False)
+    console.print(
+        "Lưu lại ngay: không hiển thị lại / store them now: not shown again", style="yellow"
+    )
+
+
+@system_app.command("list")
+def system_list(data_dir: Path | None = DataDir) -> None:
+    """Liệt kê hệ thống / list systems (never their credentials)."""
+    from lienthong.hub import directory
+
+    with _hub(data_dir) as hub, hub.session() as s:
+        table = Table("Hệ thống", "Cơ quan", "SDK cũ", "Hoạt động")
+        for sys_ in directory.list_systems(s):
+            agencies = ", ".join(sorted(directory.served_agencies(s, system_id=sys_.id)))
+            table.add_row(
+                sys_.id, agencies, "có" if sys_.legacy_sdk else "", "có" if sys_.active else "không"
+            )
+    Console().print(table)
+
+
+# ------------------------------------------------------------------------------ audit
+
+
+@audit_app.command("verify")
+def audit_verify(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
+    """Tính lại chuỗi băm của nhật ký / recompute the audit log's hash chain. Exit 0 when
+    intact, 1 naming the first tampered record."""
+    from lienthong.hub import audit
+
+    with _hub(data_dir) as hub, hub.session() as s:
+        result = audit.verify(s)
+    if json_out:
+        _print_json(result.__dict__)
+    elif result.ok:
+        Console().print(
+            f"[green]Toàn vẹn / intact[/]: {result.records} bản ghi / records, "
+            f"head {result.head_hash[:16]}…"
+        )
+    else:
+        Console().print(
+            f"[red]Bị sửa / tampered[/]: bản ghi / record #{result.first_bad_seq} — {result.reason}"
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------------------ client
+
+
+def _client(hub: str, api_key: str) -> Any:
+    from lienthong.client.rest import HubClient
+
+    return HubClient(hub, api_key)
+
+
+def _client_call(fn: Any) -> Any:
+    from lienthong.client.rest import HubClientError
+
+    try:
+        return fn()
+    except HubClientError as exc:
+        raise _fail(HubError(exc.code, exc.message_vi, exc.message_en)) from None
+
+
+def send(file: Path, hub: str = HubUrl, api_key: str = ApiKey, json_out: bool = JsonOut) -> None:
+    """Gửi gói tin .edxml / send a package."""
+    c = _client(hub, api_key)
+    result = _client_call(lambda: c.send(file.read_bytes()))
+    if json_out:
+        _print_json(result)
+        return
+    Console().print(f"{result['code']}: {result['message_id']}")
+    for r in result["recipients"]:
+        Console().print(f"  {r['agency']}: {r['state']} {r.get('failure_code') or ''}")
+
+
+def inbox(
+    hub: str = HubUrl,
+    api_key: str = ApiKey,
+    kind: str | None = typer.Option(None, "--kind", help="edoc | status"),
+    json_out: bool = JsonOut,
+) -> None:
+    """Hộp thư đến / list the inbox."""
+    c = _client(hub, api_key)
+    items = _client_call(lambda: c.inbox(kind=kind))
+    if json_out:
+        _print_json(items)
+        return
+    table = Table("Mã gói tin", "Loại", "Nơi gửi", "Nơi nhận", "Số, ký hiệu", "Trích yếu")
+    for i in items:
+        table.add_row(
+            i["message_id"],
+            i["kind"],
+            i["sender"],
+            i["recipient"],
+            f"{i.get('code_number') or ''}/{i.get('code_notation') or ''}",
+            i.get("subject") or "",
+        )
+    Console().print(table)
+
+
+def fetch(
+    message_id: str,
+    out: Path = typer.Option(..., "-o", "--output"),
+    hub: str = HubUrl,
+    api_key: str = ApiKey,
+) -> None:
+    """Tải gói tin / fetch a package to a file."""
+    c = _client(hub, api_key)
+    data = _client_call(lambda: c.fetch(message_id))
+    out.write_bytes(data)
+    err.print(f"Đã lưu / saved {len(data)} bytes → {out}")
+
+
+def ack(
+    message_id: str,
+    hub: str = HubUrl,
+    api_key: str = ApiKey,
+    fail: bool = typer.Option(False, "--fail", help="báo lỗi / report failure"),
+) -> None:
+    """Xác nhận đã nhận / acknowledge receipt (transport)."""
+    c = _client(hub, api_key)
+    _client_call(lambda: c.ack(message_id, ok=not fail))
+    err.print("Đã xác nhận / acknowledged")
+
+
+def status(
+    message_id: str,
+    code: str = typer.Argument(..., help="01…06, 13, 15, 16"),
+    agency: str = typer.Option(..., "--agency", help="cơ quan báo / reporting agency"),
+    description: str = typer.Option("", "--description"),
+    hub: str = HubUrl,
+    api_key: str = ApiKey,
+) -> None:
+    """Gửi trạng thái xử lý / send a processing status for a document."""
+    c = _client(hub, api_key)
+    result = _client_call(
+        lambda: c.status(message_id, agency=agency, status_code=code, description=description)
+    )
+    err.print(f"{result['code']}: {result['message_id']}")
+
+
+def timeline(
+    message_id: str, hub: str = HubUrl, api_key: str = ApiKey, json_out: bool = JsonOut
+) -> None:
+    """Diễn biến theo từng nơi nhận / per-recipient timeline."""
+    c = _client(hub, api_key)
+    data = _client_call(lambda: c.timeline(message_id))
+    if json_out:
+        _print_json(data)
+        return
+    table = Table("Nơi nhận", "Trạng thái", "Nghiệp vụ", "Lỗi")
+    for r in data["recipients"]:
+        table.add_row(
+            r["agency"], r["state"], r.get("business_status") or "", r.get("failure_code") or ""
+        )
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(hub_app, name="hub")
+    app.add_typer(agency_app, name="agency")
+    app.add_typer(system_app, name="system")
+    app.add_typer(audit_app, name="audit")
+    for fn in (send, inbox, fetch, ack, status, timeline):
+        app.command(fn.__name__)(fn)

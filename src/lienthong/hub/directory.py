@@ -1,0 +1,377 @@
+"""The directory: agencies (mã định danh) and the systems that connect to the hub.
+
+Keyword-only functions, session first; the caller (request, CLI command) commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from lienthong.core.text import fold
+from lienthong.edxml.agency import parse_agency_code
+from lienthong.edxml.errors import EdxmlError
+from lienthong.hub import audit
+from lienthong.hub.errors import HubError
+from lienthong.hub.models import Agency, Counter, System, SystemAgency, utcnow
+
+EXPORT_FIELDS = ("code", "name", "parent_code", "level", "email", "phone", "active", "old_code")
+
+
+def _next_version(session: Session, name: str = "directory") -> int:
+    row = session.execute(
+        select(Counter).where(Counter.name == name).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        row = Counter(name=name, value=0)
+        session.add(row)
+    row.value += 1
+    session.flush()
+    return row.value
+
+
+def canonical_code(code: str) -> str:
+    try:
+        parsed, _ = parse_agency_code(code)
+    except EdxmlError as exc:
+        raise HubError.from_problem(exc.problem, status=422) from None
+    return parsed.canonical
+
+
+def add_agency(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    parent_code: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    old_code: str | None = None,
+    active: bool = True,
+) -> Agency:
+    """Create or update an agency. The parent defaults to the code's structural parent."""
+    parsed, _ = _parse(code)
+    if not name.strip():
+        raise HubError(
+            "DIRECTORY_NAME_REQUIRED",
+            "Tên cơ quan là bắt buộc",
+            "The agency name is required",
+            field="name",
+            status=422,
+        )
+    if parent_code:
+        parent_code = canonical_code(parent_code)
+    elif parsed.parent is not None:
+        parent_code = parsed.parent.canonical
+    agency = session.get(Agency, parsed.canonical)
+    if agency is None:
+        agency = Agency(code=parsed.canonical)
+        session.add(agency)
+    agency.name = name.strip()
+    agency.name_folded = fold(name)
+    agency.parent_code = parent_code
+    agency.level = parsed.level
+    agency.email = email or None
+    agency.phone = phone or None
+    agency.old_code = old_code or None
+    agency.active = active
+    agency.updated_at = utcnow()
+    agency.version = _next_version(session)
+    audit.append(
+        session,
+        event=audit.Event.AGENCY_CHANGED,
+        agency_code=agency.code,
+        detail={"name": agency.name, "active": active},
+    )
+    return agency
+
+
+def _parse(code: str) -> Any:
+    try:
+        return parse_agency_code(code)
+    except EdxmlError as exc:
+        raise HubError.from_problem(exc.problem, status=422) from None
+
+
+def deactivate_agency(session: Session, *, code: str) -> Agency:
+    agency = get_agency(session, code=code)
+    agency.active = False
+    agency.updated_at = utcnow()
+    agency.version = _next_version(session)
+    audit.append(
+        session, event=audit.Event.AGENCY_CHANGED, agency_code=agency.code, detail={"active": False}
+    )
+    return agency
+
+
+def get_agency(session: Session, *, code: str) -> Agency:
+    agency = find_agency(session, code=code)
+    if agency is None:
+        raise HubError(
+            "AGENCY_NOT_FOUND",
+            f"Không có cơ quan {code} trong danh bạ",
+            f"No agency {code} in the directory",
+            field="code",
+            status=404,
+        )
+    return agency
+
+
+def find_agency(session: Session, *, code: str) -> Agency | None:
+    """By current code, canonical form of a legacy short code, or old code."""
+    code = code.strip()
+    agency = session.get(Agency, code)
+    if agency is not None:
+        return agency
+    try:
+        parsed, _ = parse_agency_code(code)
+        agency = session.get(Agency, parsed.canonical)
+    except EdxmlError:
+        agency = None
+    if agency is not None:
+        return agency
+    return session.scalars(select(Agency).where(Agency.old_code == code).limit(1)).first()
+
+
+def search_agencies(
+    session: Session,
+    *,
+    query: str = "",
+    limit: int = 50,
+    offset: int = 0,
+    active_only: bool = False,
+) -> list[Agency]:
+    """Diacritic-insensitive search over names (``đ`` = ``d``) and codes."""
+    stmt = select(Agency)
+    q = query.strip()
+    if q:
+        pattern = f"%{fold(q)}%"
+        stmt = stmt.where(
+            or_(
+                Agency.name_folded.like(pattern),
+                Agency.code.like(f"%{q}%"),
+                Agency.old_code.like(f"%{q}%"),
+            )
+        )
+    if active_only:
+        stmt = stmt.where(Agency.active.is_(True))
+    return list(session.scalars(stmt.order_by(Agency.code).limit(limit).offset(offset)))
+
+
+def changes_since(session: Session, *, version: int = 0, limit: int = 10000) -> list[Agency]:
+    return list(
+        session.scalars(
+            select(Agency).where(Agency.version > version).order_by(Agency.version).limit(limit)
+        )
+    )
+
+
+def count_agencies(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Agency)) or 0)
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def read_agency_rows(path: str | Path) -> list[dict[str, Any]]:
+    """Rows from a CSV (header row with the export field names) or a JSON list."""
+    p = Path(path)
+    text = p.read_text(encoding="utf-8-sig")
+    if p.suffix.lower() == ".json" or text.lstrip().startswith("["):
+        data = json.loads(text)
+        if not isinstance(data, list):
+            raise HubError(
+                "DIRECTORY_IMPORT_FORMAT",
+                "Tệp JSON phải là một danh sách",
+                "The JSON file must be a list",
+                status=422,
+            )
+        return [dict(r) for r in data]
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def import_agencies(
+    session: Session,
+    *,
+    rows: Sequence[dict[str, Any]],
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Upsert many agencies; a bad row is reported, the others are imported.
+
+    Parents are imported before children (sorted by level) so parent links resolve.
+    """
+    result = ImportResult()
+    ordered = sorted(enumerate(rows, start=1), key=lambda r: _level_of(r[1]))
+    for line, row in ordered:
+        code = str(row.get("code") or "").strip()
+        try:
+            existed = find_agency(session, code=code) is not None if code else False
+            with session.begin_nested():
+                add_agency(
+                    session,
+                    code=code,
+                    name=str(row.get("name") or ""),
+                    parent_code=_opt(row.get("parent_code") or row.get("parent")),
+                    email=_opt(row.get("email")),
+                    phone=_opt(row.get("phone")),
+                    old_code=_opt(row.get("old_code")),
+                    active=_bool(row.get("active", True)),
+                )
+            if existed:
+                result.updated += 1
+            else:
+                result.created += 1
+        except HubError as exc:
+            result.errors.append({"row": line, "code": code, "error": exc.to_dict()})
+        if progress is not None:
+            progress(1)
+    return result
+
+
+def _level_of(row: dict[str, Any]) -> int:
+    try:
+        parsed, _ = parse_agency_code(str(row.get("code") or ""))
+        return int(parsed.level)
+    except EdxmlError:
+        return 9
+
+
+def _opt(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in {"0", "false", "no", "khong", "không", ""}
+
+
+def export_agencies(session: Session) -> list[dict[str, Any]]:
+    return [
+        {f: getattr(a, f) for f in EXPORT_FIELDS}
+        for a in session.scalars(select(Agency).order_by(Agency.code))
+    ]
+
+
+def write_agency_export(rows: Iterable[dict[str, Any]], path: str | Path) -> None:
+    p = Path(path)
+    rows = list(rows)
+    if p.suffix.lower() == ".json":
+        p.write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
+        return
+    with p.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# ------------------------------------------------------------------------------ systems
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewSystem:
+    system: System
+    secret: str
+    api_key: str
+
+    def __repr__(self) -> str:  # never print credentials by accident
+        return f"NewSystem(system_id={self.system.id!r})"
+
+
+def add_system(
+    session: Session,
+    *,
+    system_id: str,
+    agencies: Sequence[str],
+    secret: str | None = None,
+    name: str = "",
+    legacy_sdk: bool = False,
+    callback_url: str | None = None,
+) -> NewSystem:
+    """Register a system (or re-register: new credentials, new agency list)."""
+    if not system_id.strip():
+        raise HubError(
+            "SYSTEM_ID_REQUIRED",
+            "Mã hệ thống là bắt buộc",
+            "A system id is required",
+            field="system_id",
+            status=422,
+        )
+    codes = []
+    for code in agencies:
+        agency = get_agency(session, code=code)
+        codes.append(agency.code)
+    if not codes:
+        raise HubError(
+            "SYSTEM_AGENCY_REQUIRED",
+            "Hệ thống phải phục vụ ít nhất một cơ quan",
+            "A system must serve at least one agency",
+            field="agency",
+            status=422,
+        )
+    secret = secret or secrets.token_urlsafe(32)
+    api_key = "lt_" + secrets.token_urlsafe(32)
+    system = session.get(System, system_id)
+    if system is None:
+        system = System(id=system_id)
+        session.add(system)
+    system.name = name
+    system.secret = secret
+    system.api_key_hash = hash_api_key(api_key)
+    system.legacy_sdk = legacy_sdk
+    system.callback_url = callback_url
+    system.active = True
+    session.flush()
+    session.execute(delete(SystemAgency).where(SystemAgency.system_id == system_id))
+    for code in dict.fromkeys(codes):
+        session.add(SystemAgency(system_id=system_id, agency_code=code))
+    audit.append(
+        session,
+        event=audit.Event.SYSTEM_CHANGED,
+        system_id=system_id,
+        detail={"agencies": codes, "legacy_sdk": legacy_sdk},
+    )
+    return NewSystem(system=system, secret=secret, api_key=api_key)
+
+
+def get_system(session: Session, *, system_id: str) -> System | None:
+    system = session.get(System, system_id)
+    return system if system is not None and system.active else None
+
+
+def system_by_api_key(session: Session, *, api_key: str) -> System | None:
+    system = session.scalars(
+        select(System).where(System.api_key_hash == hash_api_key(api_key))
+    ).first()
+    return system if system is not None and system.active else None
+
+
+def served_agencies(session: Session, *, system_id: str) -> set[str]:
+    return set(
+        session.scalars(select(SystemAgency.agency_code).where(SystemAgency.system_id == system_id))
+    )
+
+
+def list_systems(session: Session) -> list[System]:
+    return list(session.scalars(select(System).order_by(System.id)))

@@ -1,0 +1,752 @@
+"""The hub's state changes: intake, dispatch, inbox, fetch, acknowledgement, statuses,
+revocation and replacement. The only module that writes messages and deliveries.
+
+Intake pipeline (each step a small function, in this order; a step either passes or
+raises a typed :class:`HubError`, and nothing is written before the last step):
+
+1. the system is authenticated (by the API edge) and active;
+2. the size limit was enforced while the body was spooled (by the edge, before reading it);
+3. :func:`_read` — parse safely and validate (typed problems);
+4. :func:`_authorise_sender` — the system may send as ``From/OrganId``;
+5. :func:`_dedup_key` / lookup — a resend of the same package returns the original id;
+6. store the payload (content-addressed) then, in ONE transaction committed by the edge:
+   the message, one delivery per recipient, the outbox entry and the audit records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from lienthong.core.blobstore import BlobStore
+from lienthong.edxml.attachments import Limits
+from lienthong.edxml.errors import EdxmlError
+from lienthong.edxml.model import Edoc, Package, Status
+from lienthong.edxml.parser import parse
+from lienthong.edxml.validate import validate
+from lienthong.hub import audit
+from lienthong.hub.directory import find_agency, served_agencies
+from lienthong.hub.errors import HubError, forbidden, not_found
+from lienthong.hub.models import (
+    PENDING_STATES,
+    AuditEvent,
+    Delivery,
+    DeliveryState,
+    Message,
+    OutboxEntry,
+    System,
+    utcnow,
+)
+
+DISPATCH = "dispatch"
+_NOT_FETCHED = (DeliveryState.QUEUED.value, DeliveryState.AVAILABLE.value)
+#: Receiver statuses move the original delivery's business status; 13 comes from the sender.
+_SENDER_STATUSES = {"13"}
+
+
+@dataclass(frozen=True)
+class RecipientOutcome:
+    agency_code: str
+    state: str
+    failure_code: str | None = None
+    failure_reason: str | None = None
+
+
+@dataclass
+class AcceptResult:
+    message_id: str
+    kind: str
+    duplicate: bool
+    recipients: list[RecipientOutcome] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Body:
+    """A request body spooled to disk by the edge, with its hash and size."""
+
+    path: Path
+    sha256: str
+    size: int
+    #: SHA-256 without a final ``\r\n`` (SDK 2.0.1 appends one), when the body ends so.
+    trimmed_sha256: str | None = None
+
+    def trim_crlf(self) -> Body:
+        """The body without its final ``\r\n`` (the file is truncated in place)."""
+        assert self.trimmed_sha256 is not None
+        os.truncate(self.path, self.size - 2)
+        return Body(self.path, self.trimmed_sha256, self.size - 2)
+
+
+# ----------------------------------------------------------------------------- intake
+
+
+def accept(
+    session: Session,
+    *,
+    system: System,
+    body: Body,
+    blobs: BlobStore,
+    limits: Limits,
+    expected_kind: str | None = None,
+    declared_sender: str | None = None,
+) -> AcceptResult:
+    if not system.active:
+        raise forbidden("HUB_SYSTEM_INACTIVE", "Hệ thống đã bị khóa", "The system is disabled")
+    package = _read(body.path, limits)
+    try:
+        if expected_kind and expected_kind != package.kind:
+            raise HubError(
+                "HUB_KIND_MISMATCH",
+                f"Khai báo loại gói tin '{expected_kind}' nhưng gói tin là '{package.kind}'",
+                f"Declared message type '{expected_kind}' but the package is '{package.kind}'",
+                field="messagetype",
+                status=422,
+            )
+        sender = _authorise_sender(session, system=system, package=package)
+        if declared_sender is not None and _canonical(session, declared_sender) != sender:
+            raise HubError(
+                "HUB_FROM_MISMATCH",
+                f"Mã nơi gửi khai báo ({declared_sender}) khác From/OrganId của gói tin ({sender})",
+                f"The declared sender ({declared_sender}) differs from the package's "
+                f"From/OrganId ({sender})",
+                field="from",
+                status=422,
+            )
+        key = _dedup_key(sender, package, body.sha256)
+        existing = session.scalars(select(Message).where(Message.dedup_key == key)).first()
+        if existing is not None:
+            audit.append(
+                session,
+                event=audit.Event.DUPLICATE,
+                message_id=existing.id,
+                agency_code=sender,
+                system_id=system.id,
+            )
+            return AcceptResult(existing.id, existing.kind, True, _outcomes(session, existing.id))
+        payload_key = blobs.put_file(body.path, body.sha256, body.size)
+        message = _message(
+            package, sender=sender, system=system, key=key, payload_key=payload_key, size=body.size
+        )
+        session.add(message)
+        session.flush()
+        if isinstance(package, Status):
+            outcomes = _route_status(session, message=message, status=package)
+        else:
+            outcomes = _route_edoc(session, message=message, edoc=package)
+        session.add(OutboxEntry(message_id=message.id, action=DISPATCH))
+        audit.append(
+            session,
+            event=audit.Event.ACCEPTED,
+            message_id=message.id,
+            agency_code=sender,
+            system_id=system.id,
+            detail={
+                "kind": message.kind,
+                "document_id": message.document_id,
+                "sha256": body.sha256,
+                "size": body.size,
+            },
+        )
+        for o in outcomes:
+            if o.state == DeliveryState.FAILED.value:
+                audit.append(
+                    session,
+                    event=audit.Event.FAILED,
+                    message_id=message.id,
+                    agency_code=o.agency_code,
+                    detail={"code": o.failure_code},
+                )
+        return AcceptResult(message.id, message.kind, False, outcomes)
+    finally:
+        package.close()
+
+
+def _read(path: Path, limits: Limits) -> Package:
+    try:
+        package = parse(path, limits=limits)
+    except EdxmlError as exc:
+        raise HubError.from_problem(exc.problem) from None
+    problems = validate(package)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        package.close()
+        first = errors[0]
+        raise HubError(
+            first.code.value,
+            first.message_vi,
+            first.message_en,
+            field=first.field,
+            status=422,
+            details={"problems": [p.to_dict() for p in errors]},
+        )
+    return package
+
+
+def _authorise_sender(session: Session, *, system: System, package: Package) -> str:
+    code = (package.sender.organ_id or "").strip()
+    canonical = _canonical(session, code)
+    if canonical not in served_agencies(session, system_id=system.id):
+        raise forbidden(
+            "HUB_NOT_YOUR_AGENCY",
+            f"Hệ thống {system.id} không được gửi nhân danh cơ quan {code}",
+            f"System {system.id} may not send as agency {code}",
+            field="From/OrganId",
+        )
+    return canonical
+
+
+def _canonical(session: Session, code: str) -> str:
+    agency = find_agency(session, code=code)
+    return agency.code if agency is not None else code.strip()
+
+
+def _dedup_key(sender: str, package: Package, content_sha256: str) -> str:
+    if isinstance(package, Edoc):
+        business = package.business.doc_type if package.business else "0"
+        ident = package.document_id or ""
+    else:
+        business = package.status_code or ""
+        ident = package.response_for.document_id or ""
+    raw = "\n".join((package.kind, sender, ident, business or "", content_sha256))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() else None
+
+
+def _message(
+    package: Package, *, sender: str, system: System, key: str, payload_key: str, size: int
+) -> Message:
+    message = Message(
+        id=str(uuid.uuid4()),
+        kind=package.kind,
+        sender_code=sender,
+        sender_system_id=system.id,
+        payload_key=payload_key,
+        payload_size=size,
+        dedup_key=key,
+        created_at=utcnow(),
+    )
+    if isinstance(package, Edoc):
+        message.document_id = package.document_id
+        message.code_number = package.code.number
+        message.code_notation = package.code.notation
+        message.subject = package.subject
+        message.business_type = _int(package.business.doc_type if package.business else "0")
+    else:
+        message.document_id = package.response_for.document_id
+        message.code_notation = package.response_for.code
+        message.status_code = package.status_code
+        message.subject = package.description
+    return message
+
+
+def _recipient(session: Session, code: str) -> tuple[str, str | None]:
+    """(canonical code, failure code or None)."""
+    agency = find_agency(session, code=code)
+    if agency is None:
+        return code.strip(), "HUB_UNKNOWN_RECIPIENT"
+    if not agency.active:
+        return agency.code, "HUB_RECIPIENT_INACTIVE"
+    return agency.code, None
+
+
+_FAILURE_TEXT = {
+    "HUB_UNKNOWN_RECIPIENT": "Không có nơi nhận này trong danh bạ / unknown recipient",
+    "HUB_RECIPIENT_INACTIVE": "Nơi nhận đã ngừng hoạt động / recipient inactive",
+    "HUB_WITHDRAWN_BEFORE_FETCH": "Văn bản gốc đã được thu hồi trước khi nhận / "
+    "the original was withdrawn before it was fetched",
+}
+
+
+def _add_delivery(
+    session: Session, message: Message, code: str, failure: str | None, state: str | None = None
+) -> RecipientOutcome:
+    state = state or (DeliveryState.FAILED.value if failure else DeliveryState.QUEUED.value)
+    reason = _FAILURE_TEXT.get(failure or "")
+    session.add(
+        Delivery(
+            message_id=message.id,
+            recipient_code=code,
+            state=state,
+            failure_code=failure,
+            failure_reason=reason,
+        )
+    )
+    return RecipientOutcome(code, state, failure, reason)
+
+
+def _route_edoc(session: Session, *, message: Message, edoc: Edoc) -> list[RecipientOutcome]:
+    withdrawn: set[str] = set()
+    if message.business_type == 1:
+        withdrawn = _revoke(session, message=message)
+    elif message.business_type == 3 and edoc.business and edoc.business.replacements:
+        for rep in edoc.business.replacements:
+            _supersede(
+                session,
+                message=message,
+                document_id=rep.document_id or "",
+                recipients=rep.organ_ids,
+            )
+    outcomes = []
+    seen: set[str] = set()
+    for org in edoc.recipients:
+        code, failure = _recipient(session, org.organ_id or "")
+        if code in seen:
+            continue
+        seen.add(code)
+        if failure is None and code in withdrawn:
+            # the original vanished from this inbox unseen: nothing left to revoke there
+            outcomes.append(
+                _add_delivery(
+                    session,
+                    message,
+                    code,
+                    "HUB_WITHDRAWN_BEFORE_FETCH",
+                    DeliveryState.REVOKED.value,
+                )
+            )
+        else:
+            outcomes.append(_add_delivery(session, message, code, failure))
+    return outcomes
+
+
+def _original(
+    session: Session, *, sender: str, document_id: str, before: Message
+) -> Message | None:
+    return session.scalars(
+        select(Message)
+        .where(
+            Message.kind == "edoc",
+            Message.sender_code == sender,
+            Message.document_id == document_id,
+            Message.id != before.id,
+            Message.business_type != 1,
+        )
+        .order_by(Message.created_at.desc())
+        .limit(1)
+    ).first()
+
+
+def _revoke(session: Session, *, message: Message) -> set[str]:
+    """Withdraw the original's unfetched deliveries; return those recipients."""
+    original = _original(
+        session, sender=message.sender_code, document_id=message.document_id or "", before=message
+    )
+    if original is None:
+        return set()
+    return _withdraw(session, original=original, by=message, event=audit.Event.REVOKED)
+
+
+def _supersede(
+    session: Session, *, message: Message, document_id: str, recipients: Sequence[str]
+) -> None:
+    original = _original(
+        session, sender=message.sender_code, document_id=document_id, before=message
+    )
+    if original is not None:
+        codes = {_recipient(session, c)[0] for c in recipients} or None
+        _withdraw(session, original=original, by=message, event=audit.Event.SUPERSEDED, only=codes)
+
+
+def _withdraw(
+    session: Session, *, original: Message, by: Message, event: str, only: set[str] | None = None
+) -> set[str]:
+    rows = session.scalars(
+        select(Delivery).where(Delivery.message_id == original.id, Delivery.state.in_(_NOT_FETCHED))
+    ).all()
+    withdrawn = set()
+    for d in rows:
+        if only is not None and d.recipient_code not in only:
+            continue
+        d.state = DeliveryState.REVOKED.value
+        d.updated_at = utcnow()
+        withdrawn.add(d.recipient_code)
+        audit.append(
+            session,
+            event=event,
+            message_id=original.id,
+            agency_code=d.recipient_code,
+            detail={"by": by.id},
+        )
+    return withdrawn
+
+
+def _route_status(session: Session, *, message: Message, status: Status) -> list[RecipientOutcome]:
+    rf = status.response_for
+    addressee, failure = _recipient(session, rf.organ_id or "")
+    code = (status.status_code or "").strip()
+    if code in _SENDER_STATUSES:
+        original = _original(
+            session, sender=message.sender_code, document_id=rf.document_id or "", before=message
+        )
+    else:
+        original = _original(
+            session, sender=addressee, document_id=rf.document_id or "", before=message
+        )
+    if original is not None:
+        message.refers_to = original.id
+        if code not in _SENDER_STATUSES:
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.message_id == original.id,
+                    Delivery.recipient_code == message.sender_code,
+                )
+                .values(business_status=code, updated_at=utcnow())
+            )
+        audit.append(
+            session,
+            event=audit.Event.STATUS,
+            message_id=original.id,
+            agency_code=message.sender_code,
+            detail={"status": code, "status_message": message.id},
+        )
+    return [_add_delivery(session, message, addressee, failure)]
+
+
+def _outcomes(session: Session, message_id: str) -> list[RecipientOutcome]:
+    rows = session.scalars(
+        select(Delivery).where(Delivery.message_id == message_id).order_by(Delivery.id)
+    )
+    return [
+        RecipientOutcome(d.recipient_code, d.state, d.failure_code, d.failure_reason) for d in rows
+    ]
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+def dispatch_pending(session: Session, *, limit: int = 200, now: datetime | None = None) -> int:
+    """Make queued deliveries available; claims outbox rows so that several hub
+    processes never handle the same entry (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+    ``BEGIN IMMEDIATE`` on SQLite). Returns how many entries were handled."""
+    now = now or datetime.now(UTC)
+    entries = session.scalars(
+        select(OutboxEntry)
+        .where(OutboxEntry.state == "pending", OutboxEntry.next_at <= now)
+        .order_by(OutboxEntry.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for entry in entries:
+        entry.attempts += 1
+        if entry.action == DISPATCH:
+            queued = session.scalars(
+                select(Delivery).where(
+                    Delivery.message_id == entry.message_id,
+                    Delivery.state == DeliveryState.QUEUED.value,
+                )
+            ).all()
+            for d in queued:
+                d.state = DeliveryState.AVAILABLE.value
+                d.updated_at = now
+                audit.append(
+                    session,
+                    event=audit.Event.DELIVERED,
+                    message_id=entry.message_id,
+                    agency_code=d.recipient_code,
+                )
+        entry.state = "done"
+    return len(entries)
+
+
+def pending_dispatch(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state == "pending")
+        )
+        or 0
+    )
+
+
+# ----------------------------------------------------------------------------- receiving
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    delivery_id: int
+    message_id: str
+    kind: str
+    sender_code: str
+    recipient_code: str
+    state: str
+    document_id: str | None
+    code_number: str | None
+    code_notation: str | None
+    subject: str | None
+    status_code: str | None
+    size: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def inbox(
+    session: Session,
+    *,
+    system: System,
+    kind: str | None = None,
+    after: int = 0,
+    limit: int = 100,
+) -> list[InboxItem]:
+    """Deliveries waiting for the system's agencies (available or fetched, not yet
+    acknowledged), oldest first, after the cursor ``after`` (a delivery id)."""
+    agencies = served_agencies(session, system_id=system.id)
+    stmt = (
+        select(Delivery, Message)
+        .join(Message, Message.id == Delivery.message_id)
+        .where(
+            Delivery.recipient_code.in_(agencies),
+            Delivery.state.in_(PENDING_STATES),
+            Delivery.id > after,
+        )
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    if kind:
+        stmt = stmt.where(Message.kind == kind)
+    return [
+        InboxItem(
+            d.id,
+            m.id,
+            m.kind,
+            m.sender_code,
+            d.recipient_code,
+            d.state,
+            m.document_id,
+            m.code_number,
+            m.code_notation,
+            m.subject,
+            m.status_code,
+            m.payload_size,
+            m.created_at,
+            d.updated_at,
+        )
+        for d, m in session.execute(stmt).all()
+    ]
+
+
+def count_pending(session: Session, *, system: System, kind: str) -> int:
+    agencies = served_agencies(session, system_id=system.id)
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(Delivery.message_id)))
+            .join(Message, Message.id == Delivery.message_id)
+            .where(
+                Delivery.recipient_code.in_(agencies),
+                Delivery.state.in_(PENDING_STATES),
+                Message.kind == kind,
+            )
+        )
+        or 0
+    )
+
+
+def _message_for(session: Session, message_id: str) -> Message:
+    message = session.get(Message, message_id)
+    if message is None:
+        raise not_found("văn bản", "message", message_id)
+    return message
+
+
+def _my_deliveries(session: Session, *, system: System, message_id: str) -> list[Delivery]:
+    agencies = served_agencies(session, system_id=system.id)
+    return list(
+        session.scalars(
+            select(Delivery).where(
+                Delivery.message_id == message_id, Delivery.recipient_code.in_(agencies)
+            )
+        )
+    )
+
+
+def fetch(
+    session: Session,
+    *,
+    system: System,
+    message_id: str,
+    blobs: BlobStore,
+) -> tuple[Message, BinaryIO]:
+    """Open a package for a system entitled to it: a recipient (the delivery becomes
+    ``fetched``) or the sender's own system."""
+    message = _message_for(session, message_id)
+    mine = [
+        d
+        for d in _my_deliveries(session, system=system, message_id=message_id)
+        if d.state in (*PENDING_STATES, DeliveryState.ACKNOWLEDGED.value)
+    ]
+    is_sender = message.sender_code in served_agencies(session, system_id=system.id)
+    if not mine and not is_sender:
+        # the same answer whether it exists or not: no probing of other agencies' mail
+        raise not_found("văn bản", "message", message_id)
+    for d in mine:
+        if d.state == DeliveryState.AVAILABLE.value:
+            d.state = DeliveryState.FETCHED.value
+            d.updated_at = utcnow()
+            audit.append(
+                session,
+                event=audit.Event.FETCHED,
+                message_id=message_id,
+                agency_code=d.recipient_code,
+                system_id=system.id,
+            )
+    return message, blobs.open(message.payload_key)
+
+
+def acknowledge(
+    session: Session, *, system: System, message_id: str, ok: bool = True, reason: str | None = None
+) -> list[RecipientOutcome]:
+    """Transport acknowledgement (the platform's ``updateStatus done|fail``); idempotent."""
+    mine = _my_deliveries(session, system=system, message_id=message_id)
+    live = [
+        d for d in mine if d.state not in (DeliveryState.QUEUED.value, DeliveryState.REVOKED.value)
+    ]
+    if not live:
+        raise not_found("văn bản", "message", message_id)
+    for d in live:
+        if d.state in PENDING_STATES:
+            d.state = (DeliveryState.ACKNOWLEDGED if ok else DeliveryState.FAILED).value
+            if not ok:
+                d.failure_code = "HUB_RECIPIENT_FAILED"
+                d.failure_reason = reason or "Nơi nhận báo lỗi / the recipient reported failure"
+            d.updated_at = utcnow()
+            audit.append(
+                session,
+                event=audit.Event.ACKNOWLEDGED if ok else audit.Event.FAILED,
+                message_id=message_id,
+                agency_code=d.recipient_code,
+                system_id=system.id,
+                detail={"ok": ok},
+            )
+    return [
+        RecipientOutcome(d.recipient_code, d.state, d.failure_code, d.failure_reason) for d in live
+    ]
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def timeline(session: Session, *, system: System, message_id: str) -> dict[str, Any]:
+    """Per-recipient states and every audit event of a message, for its sender's or a
+    recipient's system."""
+    message = _message_for(session, message_id)
+    agencies = served_agencies(session, system_id=system.id)
+    deliveries = list(
+        session.scalars(
+            select(Delivery).where(Delivery.message_id == message_id).order_by(Delivery.id)
+        )
+    )
+    if message.sender_code not in agencies and not any(
+        d.recipient_code in agencies for d in deliveries
+    ):
+        raise not_found("văn bản", "message", message_id)
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.message_id == message_id).order_by(AuditEvent.seq)
+    )
+    statuses = session.scalars(
+        select(Message).where(Message.refers_to == message_id).order_by(Message.created_at)
+    )
+    return {
+        "message": message_json(message),
+        "recipients": [delivery_json(d) for d in deliveries],
+        "statuses": [
+            {
+                "message_id": s.id,
+                "from": s.sender_code,
+                "status_code": s.status_code,
+                "description": s.subject,
+                "at": _iso(s.created_at),
+            }
+            for s in statuses
+        ],
+        "events": [
+            {
+                "seq": e.seq,
+                "at": _iso(e.at),
+                "event": e.event,
+                "agency": e.agency_code,
+                "system": e.system_id,
+                "hash": e.hash,
+            }
+            for e in events
+        ],
+    }
+
+
+def sent(
+    session: Session,
+    *,
+    system: System,
+    kind: str | None = None,
+    limit: int = 100,
+    message_id: str | None = None,
+) -> list[tuple[Message, list[Delivery]]]:
+    agencies = served_agencies(session, system_id=system.id)
+    stmt = select(Message).where(Message.sender_code.in_(agencies))
+    if kind:
+        stmt = stmt.where(Message.kind == kind)
+    if message_id:
+        stmt = stmt.where(Message.id == message_id)
+    messages = list(session.scalars(stmt.order_by(Message.created_at.desc()).limit(limit)))
+    out = []
+    for m in messages:
+        ds = list(
+            session.scalars(
+                select(Delivery).where(Delivery.message_id == m.id).order_by(Delivery.id)
+            )
+        )
+        out.append((m, ds))
+    return out
+
+
+def _iso(at: datetime) -> str:
+    return (at.replace(tzinfo=UTC) if at.tzinfo is None else at).isoformat()
+
+
+def message_json(m: Message) -> dict[str, Any]:
+    return {
+        "message_id": m.id,
+        "kind": m.kind,
+        "from": m.sender_code,
+        "document_id": m.document_id,
+        "code": {"number": m.code_number, "notation": m.code_notation},
+        "subject": m.subject,
+        "business_type": m.business_type,
+        "status_code": m.status_code,
+        "refers_to": m.refers_to,
+        "size": m.payload_size,
+        "sha256": m.payload_key,
+        "accepted_at": _iso(m.created_at),
+    }
+
+
+def delivery_json(d: Delivery) -> dict[str, Any]:
+    return {
+        "agency": d.recipient_code,
+        "state": d.state,
+        "business_status": d.business_status,
+        "failure_code": d.failure_code,
+        "failure_reason": d.failure_reason,
+        "updated_at": _iso(d.updated_at),
+    }
+
+
+def purge_seen_signatures(session: Session, *, older_than: timedelta) -> int:
+    """Forget signatures older than the freshness window (they cannot be replayed then)."""
+    from sqlalchemy import delete
+
+    from lienthong.hub.models import SeenSignature
+
+    cutoff = datetime.now(UTC) - older_than
+    result = session.execute(delete(SeenSignature).where(SeenSignature.seen_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -239,3 +239,76 @@ def pdf_file(tmp_path: Path) -> Path:
     path = tmp_path / "Quyết định 123-QĐ-UBND.signed.pdf"
     path.write_bytes(PDF_BYTES)
     return path
+
+
+# ----------------------------------------------------------------------------- databases
+#
+# Hub tests run on SQLite and on a real PostgreSQL (LIENTHONG_TEST_DATABASE_URL; .ci/run
+# sets it). Each PostgreSQL test gets its own schema, dropped afterwards. PostgreSQL tests
+# are skipped only when no server is reachable.
+
+PG_URL = os.environ.get(
+    "LIENTHONG_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+_pg_state: dict[str, bool] = {}
+
+
+def postgresql_reachable() -> bool:
+    if not PG_URL:
+        return False
+    if "ok" not in _pg_state:
+        from lienthong.core.db import make_engine
+
+        try:
+            engine = make_engine(PG_URL)
+            with engine.connect():
+                pass
+            engine.dispose()
+            _pg_state["ok"] = True
+        except Exception:
+            _pg_state["ok"] = False
+    return _pg_state["ok"]
+
+
+def _schema_url(schema: str) -> str:
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A fresh, empty database for one test: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}"
+        return
+    if not postgresql_reachable():
+        pytest.skip("no PostgreSQL reachable at LIENTHONG_TEST_DATABASE_URL")
+    import uuid
+
+    from lienthong.core.db import make_engine
+
+    schema = f"lt_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield _schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture
+def hub(database_url: str, tmp_path: Path) -> Any:
+    """A hub (no HTTP, no worker) on the test database and a local blob folder."""
+    from lienthong.core.settings import Settings
+    from lienthong.hub.app import Hub
+
+    instance = Hub(
+        Settings(
+            data_dir=tmp_path / "data", database_url=database_url, blob_url=str(tmp_path / "blobs")
+        )
+    )
+    yield instance
+    instance.close()

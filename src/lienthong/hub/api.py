@@ -6,6 +6,7 @@ is ``{"error": {"code", "field", "message_vi", "message_en"}}`` with a stable co
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from lienthong.hub.app import Hub, hub_of, in_thread
 from lienthong.hub.errors import HubError, not_found
 from lienthong.hub.models import Message, System
 
+log = logging.getLogger("lienthong.hub")
 router = APIRouter(prefix="/api/v1", tags=["v1"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -164,6 +166,16 @@ async def accept_body(
         body.path.unlink(missing_ok=True)
     hub.metrics.inc(
         "lienthong_accepted_total" if not result.duplicate else "lienthong_duplicates_total"
+    )
+    log.info(
+        "package.duplicate" if result.duplicate else "package.accepted",
+        extra={
+            "message_id": result.message_id,
+            "kind": result.kind,
+            "system_id": system.id,
+            "recipients": len(result.recipients),
+            "failed_recipients": [o.agency_code for o in result.recipients if o.failure_code],
+        },
     )
     if not result.duplicate:
         hub.wake()

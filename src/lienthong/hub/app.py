@@ -223,6 +223,15 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
     @app.exception_handler(HubError)
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
         hub.metrics.inc(f'lienthong_errors_total{{code="{exc.code}"}}')
+        log.info(
+            "request.refused",
+            extra={
+                "code": exc.code,
+                "status": exc.status,
+                "path": _request.url.path,
+                "field": exc.field,
+            },
+        )
         if _request.url.path.startswith("/api/"):
             return error_response(exc)
         from lienthong.hub.vdxp import vdxp_error

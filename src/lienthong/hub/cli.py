@@ -86,8 +86,10 @@ def serve(
     """Chạy trục / run the hub (national-platform API at the root, REST API at /api/v1)."""
     import uvicorn
 
+    from lienthong.core import logging as jsonlog
     from lienthong.hub.app import Hub, create_app
 
+    jsonlog.configure()
     settings = _settings(data_dir, host=host, port=port)
     hub = Hub(settings)
     err.print(

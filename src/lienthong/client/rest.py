@@ -44,10 +44,9 @@ class HubClient:
         self.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self._headers, **kwargs.pop("headers", {})}
         try:
-            response = self._http.request(
-                method, self._base + path, headers=self._headers, **kwargs
-            )
+            response = self._http.request(method, self._base + path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise HubClientError(
                 "TRANSPORT", f"Không kết nối được trục: {exc}", f"Cannot reach the hub: {exc}", 0

@@ -296,9 +296,11 @@ class VdxpClient:
         params = {"level": str(level)} if level is not None else None
         return self._call("POST", "getAgenciesListQD20", params)
 
-    def get_synchronize_unit(self) -> dict[str, Any]:
-        """``POST /getSynchronizeUnit``: incremental directory synchronisation."""
-        return self._call("POST", "getSynchronizeUnit")
+    def get_synchronize_unit(self, since_version: int | None = None) -> dict[str, Any]:
+        """``POST /getSynchronizeUnit``: incremental directory synchronisation; with
+        ``since_version`` only the agencies changed after that version (lienthong hubs)."""
+        params = None if since_version is None else {"sinceVersion": str(since_version)}
+        return self._call("POST", "getSynchronizeUnit", params)
 
     def register_agency(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /registerAgency`` with a JSON body (``id``, ``pcode``, ``code``, ``name``…)."""

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from lienthong.edxml.builder import build
+from lienthong.edxml.builder import build, wire_content_type
 from lienthong.edxml.model import Organization, ResponseFor, StaffInfo, Status
 from lienthong.edxml.parser import parse
 from lienthong.hub import directory, service
@@ -122,6 +123,9 @@ def _auth(request: Request, authorization: Annotated[str | None, Header()] = Non
 
 
 Caller = Annotated[System, Depends(_auth)]
+#: Message ids are UUIDs; anything else is refused before it reaches the database.
+MessageId = Annotated[str, FastApiPath(pattern=r"^[0-9a-fA-F-]{36}$", description="message id")]
+_MAX_CURSOR = 2**62
 
 
 def _accept_out(result: service.AcceptResult) -> AcceptOut:
@@ -226,7 +230,7 @@ async def get_inbox(
     request: Request,
     system: Caller,
     kind: Annotated[Literal["edoc", "status"] | None, Query()] = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=_MAX_CURSOR)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> InboxOut:
     hub = hub_of(request)
@@ -265,7 +269,7 @@ def _utc(at: datetime) -> datetime:
     response_class=StreamingResponse,
     summary="Lấy gói tin / fetch a package",
 )
-async def get_message(request: Request, system: Caller, message_id: str) -> StreamingResponse:
+async def get_message(request: Request, system: Caller, message_id: MessageId) -> StreamingResponse:
     hub = hub_of(request)
     message, stream = await in_thread(
         hub.run, lambda s: service.fetch(s, system=system, message_id=message_id, blobs=hub.blobs)
@@ -292,7 +296,10 @@ def _iterate(stream: Any, chunk: int = 1 << 20) -> Any:
     summary="Tải một tệp đính kèm / stream one attachment (1-based)",
 )
 async def get_attachment(
-    request: Request, system: Caller, message_id: str, index: int
+    request: Request,
+    system: Caller,
+    message_id: MessageId,
+    index: int,
 ) -> StreamingResponse:
     hub = hub_of(request)
     _message, stream = await in_thread(
@@ -324,7 +331,7 @@ async def get_attachment(
 
     return StreamingResponse(
         chunks(),
-        media_type=att.content_type or "application/octet-stream",
+        media_type=wire_content_type(att),
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
             "Content-Length": str(blob.size),
@@ -340,7 +347,7 @@ async def get_attachment(
     summary="Xác nhận đã nhận / acknowledge (transport)",
 )
 async def ack_message(
-    request: Request, system: Caller, message_id: str, ack: AckIn | None = None
+    request: Request, system: Caller, message_id: MessageId, ack: AckIn | None = None
 ) -> list[RecipientOut]:
     hub = hub_of(request)
     ack = ack or AckIn()
@@ -369,7 +376,7 @@ async def ack_message(
     summary="Gửi trạng thái xử lý / send a processing status",
 )
 async def send_status(
-    request: Request, system: Caller, message_id: str, status: StatusIn
+    request: Request, system: Caller, message_id: MessageId, status: StatusIn
 ) -> AcceptOut:
     """The hub writes the status package (edXML) for the caller and routes it back to
     the document's sender."""
@@ -431,7 +438,7 @@ def _visible_message(s: Any, system: System, message_id: str) -> Message:
     responses=_ERRORS,
     summary="Diễn biến theo từng nơi nhận / per-recipient timeline",
 )
-async def get_timeline(request: Request, system: Caller, message_id: str) -> dict[str, Any]:
+async def get_timeline(request: Request, system: Caller, message_id: MessageId) -> dict[str, Any]:
     hub = hub_of(request)
     return await in_thread(
         hub.run, lambda s: service.timeline(s, system=system, message_id=message_id)
@@ -465,9 +472,9 @@ async def get_sent(
 async def get_agencies(
     request: Request,
     system: Caller,
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[str, Query(max_length=200, pattern=r"^[^\x00]*$")] = "",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=_MAX_CURSOR)] = 0,
 ) -> list[AgencyOut]:
     hub = hub_of(request)
     rows = await in_thread(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -144,12 +145,13 @@ class Hub:
 
     # ------------------------------------------------------------------ bodies
 
-    async def spool(self, request: Request) -> service.Body:
+    async def spool(self, request: Request, *, slack: int = 0) -> service.Body:
         """Stream the request body to a temporary file, hashing it, refusing anything
-        over the size limit before and while reading (413)."""
+        over the size limit before and while reading (413). ``slack`` admits the extra
+        ``\r\n`` the official SDK appends (the caller checks the size after trimming)."""
         limit = self.settings.max_package_bytes
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit + 2:
+        if declared is not None and declared.isdigit() and int(declared) > limit + slack:
             raise too_large(limit)
         h = hashlib.sha256()  # over everything but the last two bytes seen so far
         tail = b""
@@ -162,7 +164,7 @@ class Hub:
                     if not chunk:
                         continue
                     size += len(chunk)
-                    if size > limit + 2:  # + the SDK's trailing CRLF
+                    if size > limit + slack:
                         raise too_large(limit)
                     fh.write(chunk)
                     data = tail + chunk
@@ -237,6 +239,19 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
         from lienthong.hub.vdxp import vdxp_error
 
         return vdxp_error(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ())[1:])
+        error = HubError(
+            "REQUEST_INVALID",
+            f"Yêu cầu không hợp lệ ở {field or 'yêu cầu'}: {first.get('msg', '')}",
+            f"Invalid request at {field or 'request'}: {first.get('msg', '')}",
+            field=field,
+            status=422,
+        )
+        return await _hub_error(request, error)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -159,8 +159,8 @@ def search_agencies(
         stmt = stmt.where(
             or_(
                 Agency.name_folded.like(pattern),
-                Agency.code.like(f"%{q}%"),
-                Agency.old_code.like(f"%{q}%"),
+                Agency.code.ilike(f"%{q}%"),
+                Agency.old_code.ilike(f"%{q}%"),
             )
         )
     if active_only:
@@ -258,9 +258,12 @@ def _opt(value: Any) -> str | None:
 
 
 def _bool(value: Any) -> bool:
+    """A yes/no cell; blank means the default (active)."""
     if isinstance(value, bool):
         return value
-    return str(value).strip().lower() not in {"0", "false", "no", "khong", "không", ""}
+    if value is None or not str(value).strip():
+        return True
+    return str(value).strip().lower() not in {"0", "false", "no", "khong", "không"}
 
 
 def export_agencies(session: Session) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ class HubError(Exception):
             problem.message_en,
             field=problem.field,
             status=status,
+            details={"problems": [problem.to_dict()]},
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -339,13 +339,21 @@ def _original(
 
 
 def _revoke(session: Session, *, message: Message) -> set[str]:
-    """Withdraw the original's unfetched deliveries; return those recipients."""
-    original = _original(
-        session, sender=message.sender_code, document_id=message.document_id or "", before=message
-    )
-    if original is None:
-        return set()
-    return _withdraw(session, original=original, by=message, event=audit.Event.REVOKED)
+    """Withdraw the unfetched deliveries of every earlier version of the document (the
+    original and its updates); return those recipients."""
+    versions = session.scalars(
+        select(Message).where(
+            Message.kind == "edoc",
+            Message.sender_code == message.sender_code,
+            Message.document_id == (message.document_id or ""),
+            Message.id != message.id,
+            Message.business_type != 1,
+        )
+    ).all()
+    withdrawn: set[str] = set()
+    for original in versions:
+        withdrawn |= _withdraw(session, original=original, by=message, event=audit.Event.REVOKED)
+    return withdrawn
 
 
 def _supersede(

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
 from lienthong.hub import directory, service
-from lienthong.hub.app import Hub, hub_of, in_thread
+from lienthong.hub.app import Hub, hub_of, in_thread, too_large
 from lienthong.hub.errors import HubError
 from lienthong.hub.models import Agency, SeenSignature, System
 from lienthong.hub.vdxp_auth import (
@@ -167,24 +167,36 @@ async def send_edoc(request: Request) -> JSONResponse:
 
     hub, system, verified = await _auth(request)
     kind = _kind(verified)
-    body = await hub.spool(request)
+    body = await hub.spool(request, slack=2)
     declared = verified.value("hash-file")
-    if declared:
-        wanted = declared.strip().lower()
-        if wanted in hash_file_forms(bytes.fromhex(body.sha256)):
-            pass
-        elif body.trimmed_sha256 and wanted in hash_file_forms(bytes.fromhex(body.trimmed_sha256)):
-            body = body.trim_crlf()
-        else:
-            body.path.unlink(missing_ok=True)
-            raise HubError(
-                "HUB_HASH_MISMATCH",
-                "hash-file không khớp với nội dung gửi lên",
-                "hash-file does not match the uploaded content",
-                field="hash-file",
-            )
-    elif body.trimmed_sha256:
+    if not declared:
+        # The signature covers neither the path nor the body: only a signed hash-file binds
+        # this request to its content (the SDK always signs it). Without it, a captured
+        # signature of any other call could carry an arbitrary package.
+        body.path.unlink(missing_ok=True)
+        raise HubError(
+            "AUTH_HASH_FILE_NOT_SIGNED",
+            "sendEdoc phải ký hash-file của gói tin",
+            "sendEdoc must sign the package's hash-file",
+            field="hash-file",
+            status=401,
+        )
+    wanted = declared.strip().lower()
+    if wanted in hash_file_forms(bytes.fromhex(body.sha256)):
+        pass
+    elif body.trimmed_sha256 and wanted in hash_file_forms(bytes.fromhex(body.trimmed_sha256)):
         body = body.trim_crlf()
+    else:
+        body.path.unlink(missing_ok=True)
+        raise HubError(
+            "HUB_HASH_MISMATCH",
+            "hash-file không khớp với nội dung gửi lên",
+            "hash-file does not match the uploaded content",
+            field="hash-file",
+        )
+    if body.size > hub.settings.max_package_bytes:
+        body.path.unlink(missing_ok=True)
+        raise too_large(hub.settings.max_package_bytes)
     result = await accept_body(hub, system, body, kind, declared_sender=verified.value("from"))
     if result.duplicate:
         return ok(
@@ -395,7 +407,7 @@ async def get_agencies_list_qd20(request: Request) -> JSONResponse:
 @router.post("/getSynchronizeUnit")
 async def get_synchronize_unit(request: Request) -> JSONResponse:
     hub, _system, verified = await _auth(request)
-    since = verified.value("version") or "0"
+    since = verified.value("sinceVersion") or "0"
     version = int(since) if since.isdigit() else 0
     data = await in_thread(
         _agencies,

@@ -212,7 +212,7 @@ _GSON_ESCAPES = {
     "\u2029": "\\u2029",
 }
 _GSON_RE = re.compile("[" + re.escape("".join(_GSON_ESCAPES)) + "]")
-_RESERVED = ("timestamp", "systemid", "Content-Type")
+_RESERVED = ("timestamp", "systemid", "Content-Type", "version")  # version: SDK protocol
 
 
 def _compact_json(obj: Mapping[str, str], *, gson_escape: bool) -> str:

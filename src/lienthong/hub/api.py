@@ -17,14 +17,16 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi import Path as FastApiPath
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from lienthong.edxml.builder import build, wire_content_type
+from lienthong.edxml.errors import EdxmlError
 from lienthong.edxml.model import Organization, ResponseFor, StaffInfo, Status
 from lienthong.edxml.parser import parse
 from lienthong.hub import directory, service
 from lienthong.hub.app import Hub, hub_of, in_thread
 from lienthong.hub.errors import HubError, not_found
-from lienthong.hub.models import Message, System
+from lienthong.hub.models import Delivery, Message, System
 
 log = logging.getLogger("lienthong.hub")
 router = APIRouter(prefix="/api/v1", tags=["v1"])
@@ -87,6 +89,11 @@ class StatusIn(BaseModel):
     status_code: Literal["01", "02", "03", "04", "05", "06", "13", "15", "16"]
     description: str = ""
     staff: dict[str, str] | None = None
+    recipient: str | None = Field(
+        default=None,
+        description="status 13 only: the recipient asked to give the document back "
+        "(may be left out when the document had a single recipient)",
+    )
 
 
 class AgencyOut(BaseModel):
@@ -378,12 +385,35 @@ async def ack_message(
 async def send_status(
     request: Request, system: Caller, message_id: MessageId, status: StatusIn
 ) -> AcceptOut:
-    """The hub writes the status package (edXML) for the caller and routes it back to
-    the document's sender."""
+    """The hub writes the status package (edXML) for the caller and routes it: statuses
+    01–06, 15, 16 from a recipient go back to the document's sender; 13 (the sender asks
+    for the document back) goes to the named recipient."""
     hub = hub_of(request)
-    original = await in_thread(hub.run, lambda s: _visible_message(s, system, message_id))
-    with hub.session() as s:
+
+    def prepare(s: Any) -> tuple[Message, Any, str]:
+        original = _visible_message(s, system, message_id)
         agency = directory.get_agency(s, code=status.agency)
+        addressee = original.sender_code
+        if status.status_code == "13":
+            recipients = [
+                d.recipient_code
+                for d in s.scalars(select(Delivery).where(Delivery.message_id == original.id))
+            ]
+            wanted = directory.canonical_code(status.recipient) if status.recipient else None
+            if wanted is None and len(recipients) == 1:
+                wanted = recipients[0]
+            if wanted is None or wanted not in recipients:
+                raise HubError(
+                    "HUB_STATUS_RECIPIENT_REQUIRED",
+                    "Trạng thái 13 phải nêu nơi nhận (recipient) của văn bản",
+                    "Status 13 must name one of the document's recipients (recipient)",
+                    field="recipient",
+                    status=422,
+                )
+            addressee = wanted
+        return original, agency, addressee
+
+    original, agency, addressee = await in_thread(hub.run, prepare)
     staff = StaffInfo(
         **{
             k: v
@@ -394,7 +424,7 @@ async def send_status(
     package = Status(
         sender=Organization(organ_id=agency.code, organ_name=agency.name),
         response_for=ResponseFor(
-            organ_id=original.sender_code,
+            organ_id=addressee,
             code=f"{original.code_number or ''}/{original.code_notation or ''}",
             document_id=original.document_id,
         ),
@@ -403,9 +433,10 @@ async def send_status(
         description=status.description,
         timestamp=_vn_now(),
     )
-    if status.status_code == "13":  # the sender asks the recipient to give it back
-        package.response_for.organ_id = status.agency
-    data = build(package)
+    try:
+        data = build(package)
+    except EdxmlError as exc:
+        raise HubError.from_problem(exc.problem) from None
     body = _body_from_bytes(hub, data)
     result = await accept_body(hub, system, body, "status")
     return _accept_out(result)

@@ -289,7 +289,8 @@ def _add_delivery(
 def _route_edoc(session: Session, *, message: Message, edoc: Edoc) -> list[RecipientOutcome]:
     withdrawn: set[str] = set()
     if message.business_type == 1:
-        withdrawn = _revoke(session, message=message)
+        addressed = {_recipient(session, org.organ_id or "")[0] for org in edoc.recipients}
+        withdrawn = _revoke(session, message=message, recipients=addressed)
     elif message.business_type == 3 and edoc.business and edoc.business.replacements:
         for rep in edoc.business.replacements:
             _supersede(
@@ -338,9 +339,10 @@ def _original(
     ).first()
 
 
-def _revoke(session: Session, *, message: Message) -> set[str]:
-    """Withdraw the unfetched deliveries of every earlier version of the document (the
-    original and its updates); return those recipients."""
+def _revoke(session: Session, *, message: Message, recipients: set[str]) -> set[str]:
+    """Withdraw the unfetched deliveries, to the revocation's own recipients, of every
+    earlier version of the document (the original and its updates); return those
+    recipients. A revocation addressed to one recipient leaves the others' copies."""
     versions = session.scalars(
         select(Message).where(
             Message.kind == "edoc",
@@ -352,7 +354,9 @@ def _revoke(session: Session, *, message: Message) -> set[str]:
     ).all()
     withdrawn: set[str] = set()
     for original in versions:
-        withdrawn |= _withdraw(session, original=original, by=message, event=audit.Event.REVOKED)
+        withdrawn |= _withdraw(
+            session, original=original, by=message, event=audit.Event.REVOKED, only=recipients
+        )
     return withdrawn
 
 
@@ -402,6 +406,19 @@ def _route_status(session: Session, *, message: Message, status: Status) -> list
         original = _original(
             session, sender=addressee, document_id=rf.document_id or "", before=message
         )
+    # only a party of the original may report on it: the recipient that reports
+    # (01–06, 15, 16) or the recipient asked to give it back (13)
+    party = addressee if code in _SENDER_STATUSES else message.sender_code
+    if (
+        original is not None
+        and session.scalars(
+            select(Delivery.id).where(
+                Delivery.message_id == original.id, Delivery.recipient_code == party
+            )
+        ).first()
+        is None
+    ):
+        original = None
     if original is not None:
         message.refers_to = original.id
         if code not in _SENDER_STATUSES:

@@ -10,6 +10,7 @@ the matching HTTP status.
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +36,7 @@ router = APIRouter(tags=["vdxp"], include_in_schema=False)
 #: Numeric ErrorCode families of the platform's answers; ``code`` keeps the precise one.
 _ERROR_NUMBERS = (
     ("AUTH_", 401),
+    ("HUB_PARAMETER_", 400),
     ("HUB_NOT_YOUR_AGENCY", 403),
     ("HUB_TOO_LARGE", 413),
     ("HUB_HASH_MISMATCH", 400),
@@ -80,7 +82,7 @@ def _time(at: datetime) -> str:
 # ------------------------------------------------------------------------ authentication
 
 
-def _authenticate(hub: Hub, headers: dict[str, str]) -> tuple[System, VerifiedRequest]:
+def _authenticate(hub: Hub, headers: dict[str, str], path: str) -> tuple[System, VerifiedRequest]:
     def run(s: Session) -> tuple[System, VerifiedRequest]:
         systems: dict[str, System] = {}
 
@@ -92,13 +94,14 @@ def _authenticate(hub: Hub, headers: dict[str, str]) -> tuple[System, VerifiedRe
             return SystemCredentials(system.id, system.secret, system.legacy_sdk)
 
         def seen(signature: str) -> bool:
-            if s.get(SeenSignature, signature) is not None:
+            # keyed by operation too: two different calls without parameters signed in
+            # the same millisecond carry the same signature and are not replays
+            key = hashlib.sha256(f"{path} {signature}".encode()).hexdigest()
+            if s.get(SeenSignature, key) is not None:
                 return True
             s.add(
                 SeenSignature(
-                    signature=signature,
-                    system_id=next(iter(systems), ""),
-                    seen_at=datetime.now(UTC),
+                    signature=key, system_id=next(iter(systems), ""), seen_at=datetime.now(UTC)
                 )
             )
             s.flush()
@@ -128,7 +131,7 @@ def _authenticate(hub: Hub, headers: dict[str, str]) -> tuple[System, VerifiedRe
 
 async def _auth(request: Request) -> tuple[Hub, System, VerifiedRequest]:
     hub = hub_of(request)
-    system, verified = await in_thread(_authenticate, hub, dict(request.headers))
+    system, verified = await in_thread(_authenticate, hub, dict(request.headers), request.url.path)
     return hub, system, verified
 
 

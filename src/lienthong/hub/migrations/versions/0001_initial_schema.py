@@ -62,12 +62,15 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
+    # the chain's head exists from the start, so concurrent first appends lock a row
+    op.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')")
     op.create_table(
         "counter",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_counter")),
     )
+    op.execute("INSERT INTO counter (name, value) VALUES ('directory', 0)")
     op.create_table(
         "message",
         sa.Column("id", sa.String(length=36), nullable=False),

@@ -662,8 +662,9 @@ def acknowledge(
 
 
 def timeline(session: Session, *, system: System, message_id: str) -> dict[str, Any]:
-    """Per-recipient states and every audit event of a message, for its sender's or a
-    recipient's system."""
+    """Per-recipient states and the audit events of a message. The sender's system sees
+    every recipient; a recipient's system sees only its own agencies' part (other
+    recipients' states and failures are the sender's business)."""
     message = _message_for(session, message_id)
     agencies = served_agencies(session, system_id=system.id)
     deliveries = list(
@@ -675,12 +676,20 @@ def timeline(session: Session, *, system: System, message_id: str) -> dict[str, 
         d.recipient_code in agencies for d in deliveries
     ):
         raise not_found("văn bản", "message", message_id)
-    events = session.scalars(
-        select(AuditEvent).where(AuditEvent.message_id == message_id).order_by(AuditEvent.seq)
+    events = list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.message_id == message_id).order_by(AuditEvent.seq)
+        )
     )
-    statuses = session.scalars(
-        select(Message).where(Message.refers_to == message_id).order_by(Message.created_at)
+    statuses = list(
+        session.scalars(
+            select(Message).where(Message.refers_to == message_id).order_by(Message.created_at)
+        )
     )
+    if message.sender_code not in agencies:
+        deliveries = [d for d in deliveries if d.recipient_code in agencies]
+        statuses = [st for st in statuses if st.sender_code in agencies]
+        events = [e for e in events if e.agency_code in agencies or e.event == audit.Event.ACCEPTED]
     return {
         "message": message_json(message),
         "recipients": [delivery_json(d) for d in deliveries],

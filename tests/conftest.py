@@ -362,3 +362,77 @@ def moto(moto_endpoint: str, aws_env: None) -> Iterator[str]:
     yield moto_endpoint
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     opener.open(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"))
+
+
+# ----------------------------------------------------------------------------- PKI
+#
+# One test PKI per session (built by tests/pki_factory.py): a CA with its trust directory,
+# person and organisation credentials of agency 000.00.00.H41, a person of another agency,
+# an expired, a revoked and an unrelated CA's certificate, each also as a .p12 file
+# (password pki_factory.P12_PASSWORD). Do not revoke or issue on the session CA: use
+# ``fresh_ca``.
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The whole test PKI (:class:`pki_factory.PkiWorld`)."""
+    from pki_factory import build_world
+
+    return build_world(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def ca(pki: Any) -> Any:
+    """The session CA (read-only for tests)."""
+    return pki.ca
+
+
+@pytest.fixture(scope="session")
+def trust_dir(pki: Any) -> Path:
+    """The session CA's exported trust directory (root.pem, root.crl, issuing.crl)."""
+    path: Path = pki.trust_dir
+    return path
+
+
+@pytest.fixture(scope="session")
+def person_creds(pki: Any) -> Any:
+    """Nguyễn Thị Ngọc Trâm, Phó Chủ tịch, UBND tỉnh Nghệ An (000.00.00.H41), RSA-2048."""
+    return pki.person
+
+
+@pytest.fixture(scope="session")
+def org_creds(pki: Any) -> Any:
+    """Ủy ban nhân dân tỉnh Nghệ An (000.00.00.H41), organisation certificate, RSA-2048."""
+    return pki.org
+
+
+@pytest.fixture(scope="session")
+def other_agency_creds(pki: Any) -> Any:
+    """A person of Văn phòng Chính phủ (000.00.00.G22)."""
+    return pki.other_person
+
+
+@pytest.fixture(scope="session")
+def expired_creds(pki: Any) -> Any:
+    """A person certificate of 000.00.00.H41 that expired 20 days ago."""
+    return pki.expired
+
+
+@pytest.fixture(scope="session")
+def revoked_creds(pki: Any) -> Any:
+    """A person certificate of 000.00.00.H41 revoked an hour ago (keyCompromise)."""
+    return pki.revoked
+
+
+@pytest.fixture(scope="session")
+def stranger_creds(pki: Any) -> Any:
+    """Same name and agency as ``person_creds`` but certified by an unrelated CA."""
+    return pki.stranger
+
+
+@pytest.fixture
+def fresh_ca(tmp_path: Path) -> Any:
+    """A new, empty CA of this test's own (may be changed freely)."""
+    from lienthong.pki.ca import CertificateAuthority
+
+    return CertificateAuthority.init(tmp_path / "fresh-ca")

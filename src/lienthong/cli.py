@@ -6,6 +6,10 @@ import typer
 
 from lienthong.edxml.cli import code_command, edxml_app
 from lienthong.hub.cli import register as register_hub_commands
+from lienthong.pki.cli_ca import pki_app
+from lienthong.pki.cli_groups import sign_app, verify_app
+from lienthong.pki.cli_pdf import sign_app as _pdf_commands  # noqa: F401 - registers `pdf`
+from lienthong.pki.cli_xml import register as register_xml_commands
 
 app = typer.Typer(
     help="lienthong — trục liên thông văn bản điện tử / national e-document exchange",
@@ -14,6 +18,10 @@ app = typer.Typer(
 )
 app.add_typer(edxml_app, name="edxml")
 app.command("code")(code_command)
+app.add_typer(pki_app, name="pki")
+register_xml_commands(sign_app, verify_app)
+app.add_typer(sign_app, name="sign")
+app.add_typer(verify_app, name="verify")
 register_hub_commands(app)
 
 

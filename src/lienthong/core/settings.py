@@ -29,6 +29,14 @@ class Settings:
     signature_window_seconds: int = 300
     #: Identity of this hub on trace headers and in logs.
     hub_id: str = "lienthong"
+    #: Signatures on intake: ``require`` (reject unless the PDF signatures are valid and
+    #: the package signature is not invalid), ``flag`` (accept and record), ``off``.
+    signature_policy: str = "flag"
+    #: Trusted roots and CRLs for verification (PEM/DER files); default ``<data dir>/trust``.
+    trust_dir: Path | None = None
+    #: A lienthong CA directory whose CRLs this hub serves at ``/pki/root.crl`` and
+    #: ``/pki/issuing.crl``.
+    ca_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8080
     #: Attachment and package limits of the parser are derived from max_package_bytes.
@@ -67,8 +75,10 @@ _FIELD_NAMES = {f.name for f in fields(Settings)}
 
 
 def _coerce(name: str, value: Any) -> Any:
-    if name == "data_dir":
+    if name in {"data_dir", "trust_dir", "ca_dir"}:
         return Path(value)
+    if name == "signature_policy" and str(value) not in {"require", "flag", "off"}:
+        raise ValueError(f"signature_policy must be require, flag or off, not {value!r}")
     if name in {"max_package_bytes", "signature_window_seconds", "port"}:
         return int(value)
     return value

@@ -171,6 +171,8 @@ async def accept_body(
                 limits=hub.limits,
                 expected_kind=kind,
                 declared_sender=declared_sender,
+                signature_policy=hub.settings.signature_policy,
+                trust=hub.trust,
             ),
         )
     finally:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +31,7 @@ from lienthong.core.settings import Settings
 from lienthong.edxml.attachments import Limits
 from lienthong.hub import service
 from lienthong.hub.errors import HubError
+from lienthong.hub.signatures import load_trust
 
 log = logging.getLogger("lienthong.hub")
 T = TypeVar("T")
@@ -75,6 +76,7 @@ class Hub:
             max_attachment_bytes=settings.max_package_bytes,
             spool_dir=str(self.tmp_dir),
         )
+        self.trust = load_trust(settings.trust_dir or settings.data_dir / "trust")
         self.metrics = Metrics()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -265,6 +267,20 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
         except Exception as exc:  # pragma: no cover - depends on the database being down
             return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
         return JSONResponse({"status": "ready"})
+
+    @app.get("/pki/{name}", include_in_schema=False)
+    def crl(name: str) -> Response:
+        """The CRLs of the lienthong CA this hub publishes (``LIENTHONG_CA_DIR``)."""
+        if hub.settings.ca_dir is None or name not in {"root.crl", "issuing.crl"}:
+            raise HubError(
+                "NOT_FOUND", "Không có danh sách thu hồi này", "No such revocation list", status=404
+            )
+        path = hub.settings.ca_dir / name
+        if not path.is_file():
+            raise HubError(
+                "NOT_FOUND", "Không có danh sách thu hồi này", "No such revocation list", status=404
+            )
+        return Response(path.read_bytes(), media_type="application/pkix-crl")
 
     @app.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
     def metrics() -> str:

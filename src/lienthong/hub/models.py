@@ -125,6 +125,11 @@ class Message(Base):
     #: sender + DocumentId + business type + content hash: a resend is recognised forever.
     dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Verdicts recorded on intake (valid / invalid / unknown; None: not checked).
+    package_signature: Mapped[str | None] = mapped_column(String(16))
+    pdf_signature: Mapped[str | None] = mapped_column(String(16))
+    #: JSON: the reports of the package signature and of every signed PDF attachment.
+    signature_report: Mapped[str | None] = mapped_column(Text)
 
 
 class Delivery(Base):

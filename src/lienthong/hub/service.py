@@ -16,6 +16,7 @@ raises a typed :class:`HubError`, and nothing is written before the last step):
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 from collections.abc import Sequence
@@ -33,7 +34,7 @@ from lienthong.edxml.errors import EdxmlError
 from lienthong.edxml.model import Edoc, Package, Status
 from lienthong.edxml.parser import parse
 from lienthong.edxml.validate import validate
-from lienthong.hub import audit
+from lienthong.hub import audit, signatures
 from lienthong.hub.directory import find_agency, served_agencies
 from lienthong.hub.errors import HubError, forbidden, not_found
 from lienthong.hub.models import (
@@ -46,6 +47,7 @@ from lienthong.hub.models import (
     System,
     utcnow,
 )
+from lienthong.pki.credentials import TrustStore
 
 DISPATCH = "dispatch"
 _NOT_FETCHED = (DeliveryState.QUEUED.value, DeliveryState.AVAILABLE.value)
@@ -98,6 +100,8 @@ def accept(
     limits: Limits,
     expected_kind: str | None = None,
     declared_sender: str | None = None,
+    signature_policy: str = "off",
+    trust: TrustStore | None = None,
 ) -> AcceptResult:
     if not system.active:
         raise forbidden("HUB_SYSTEM_INACTIVE", "Hệ thống đã bị khóa", "The system is disabled")
@@ -132,10 +136,21 @@ def accept(
                 system_id=system.id,
             )
             return AcceptResult(existing.id, existing.kind, True, _outcomes(session, existing.id))
+        summary = signatures.verify(
+            package,
+            body.path,
+            trust=trust or signatures.load_trust(None),
+            sender=sender,
+            policy=signature_policy,
+        )
         payload_key = blobs.put_file(body.path, body.sha256, body.size)
         message = _message(
             package, sender=sender, system=system, key=key, payload_key=payload_key, size=body.size
         )
+        if summary is not None:
+            message.package_signature = summary.package.value if summary.package else None
+            message.pdf_signature = summary.pdf.value if summary.pdf else None
+            message.signature_report = summary.json()
         session.add(message)
         session.flush()
         if isinstance(package, Status):
@@ -758,6 +773,11 @@ def message_json(m: Message) -> dict[str, Any]:
         "business_type": m.business_type,
         "status_code": m.status_code,
         "refers_to": m.refers_to,
+        "signatures": {
+            "package": m.package_signature,
+            "pdf": m.pdf_signature,
+            "report": json.loads(m.signature_report) if m.signature_report else None,
+        },
         "size": m.payload_size,
         "sha256": m.payload_key,
         "accepted_at": _iso(m.created_at),

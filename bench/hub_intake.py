@@ -29,13 +29,16 @@ Measured in the same run, in this order:
    national platform's ``getEdoc`` + ``updateStatus``);
 5. accept → available: from the start of the send to the moment ``GET /api/v1/inbox`` of the
    recipient first lists the message (a tight polling loop; the dispatcher must run in
-   between) — on an idle hub, then under load (4 senders + 1 polling receiver).
+   between) — on an idle hub, then under load (4 senders + 1 receiver listing its inbox);
+   and the same interval inside the hub, from its audit log (``delivered`` − ``accepted``).
 
-Every package is distinct (≈ 20 KB: a Vietnamese công văn built by
-:func:`lienthong.edxml.builder.build`, one 12 KB attachment); every answer is checked
-(``ACCEPTED``, the ids seen in the inbox). Timings use ``time.perf_counter``; throughput =
-operations / wall time of the phase; latency percentiles are nearest-rank (with N = 30,
-p99 is the maximum). No goals are asserted: this is a measurement.
+Every package is distinct (≈ 21 KB: a Vietnamese công văn built by
+:func:`lienthong.edxml.builder.build`, one 12 KB attachment that is a valid, unsigned
+one-page PDF); every answer is checked (``ACCEPTED``, sizes, the ids seen in the inbox).
+Timings use ``time.perf_counter``; throughput = operations / wall time of the phase;
+latency percentiles are nearest-rank (with N = 30, p99 is the maximum). Each phase also
+reports the CPU time per operation of the hub process (``/proc/<pid>/stat``) and of this
+client process. No goals are asserted: this is a measurement.
 """
 
 from __future__ import annotations

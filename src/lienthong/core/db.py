@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+#: Execution option marking a read-only unit of work (see :func:`read_only_factory`).
+READ_ONLY = "lienthong_read_only"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "hub" / "migrations"
 
 
@@ -49,11 +51,21 @@ def _sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # writers take the lock up front; read-only units of work (``READ_ONLY``) do not,
+        # so polls and lookups never queue behind writers in SQLite's busy-wait
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_only_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for units of work that only read (no write lock taken on SQLite)."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def is_postgresql(engine: Engine) -> bool:

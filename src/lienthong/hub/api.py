@@ -105,7 +105,7 @@ class AgencyOut(BaseModel):
     old_code: str | None
 
 
-def _auth(request: Request, authorization: Annotated[str | None, Header()] = None) -> System:
+async def _auth(request: Request, authorization: Annotated[str | None, Header()] = None) -> System:
     hub = hub_of(request)
     if not authorization or not authorization.lower().startswith("bearer "):
         raise HubError(
@@ -116,8 +116,7 @@ def _auth(request: Request, authorization: Annotated[str | None, Header()] = Non
             status=401,
         )
     key = authorization[7:].strip()
-    with hub.session() as s:
-        system = directory.system_by_api_key(s, api_key=key)
+    system = await in_thread(hub.read, lambda s: directory.system_by_api_key(s, api_key=key))
     if system is None:
         raise HubError(
             "AUTH_API_KEY_INVALID",
@@ -244,7 +243,7 @@ async def get_inbox(
 ) -> InboxOut:
     hub = hub_of(request)
     items = await in_thread(
-        hub.run, lambda s: service.inbox(s, system=system, kind=kind, after=after, limit=limit)
+        hub.read, lambda s: service.inbox(s, system=system, kind=kind, after=after, limit=limit)
     )
     return InboxOut(
         items=[
@@ -474,7 +473,7 @@ def _visible_message(s: Any, system: System, message_id: str) -> Message:
 async def get_timeline(request: Request, system: Caller, message_id: MessageId) -> dict[str, Any]:
     hub = hub_of(request)
     return await in_thread(
-        hub.run, lambda s: service.timeline(s, system=system, message_id=message_id)
+        hub.read, lambda s: service.timeline(s, system=system, message_id=message_id)
     )
 
 
@@ -493,7 +492,7 @@ async def get_sent(
             for m, ds in service.sent(s, system=system, kind=kind, limit=limit)
         ]
 
-    return await in_thread(hub.run, run)
+    return await in_thread(hub.read, run)
 
 
 @router.get(
@@ -511,7 +510,7 @@ async def get_agencies(
 ) -> list[AgencyOut]:
     hub = hub_of(request)
     rows = await in_thread(
-        hub.run, lambda s: directory.search_agencies(s, query=q, limit=limit, offset=offset)
+        hub.read, lambda s: directory.search_agencies(s, query=q, limit=limit, offset=offset)
     )
     return [
         AgencyOut(

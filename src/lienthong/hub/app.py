@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from lienthong.core.blobstore import BlobStore, blob_store_from_url
-from lienthong.core.db import make_engine, migrate, session_factory
+from lienthong.core.db import make_engine, migrate, read_only_factory, session_factory
 from lienthong.core.settings import Settings
 from lienthong.edxml.attachments import Limits
 from lienthong.hub import service
@@ -70,6 +70,7 @@ class Hub:
         self.engine = engine or make_engine(settings.effective_database_url)
         migrate(self.engine)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        self.read_sessions: sessionmaker[Session] = read_only_factory(self.engine)
         self.blobs = blobs or blob_store_from_url(settings.effective_blob_url)
         self.limits = Limits(
             max_package_bytes=settings.max_package_bytes,
@@ -107,6 +108,14 @@ class Hub:
                     raise
         raise AssertionError("unreachable")
 
+    def read(self, fn: Callable[[Session], T]) -> T:
+        """Run a read-only ``fn`` (no write lock on SQLite; rolled back, never committed)."""
+        session = self.read_sessions()
+        try:
+            return fn(session)
+        finally:
+            session.close()  # ends the transaction; loaded objects stay usable (detached)
+
     # ------------------------------------------------------------------ dispatcher
 
     def wake(self) -> None:
@@ -115,6 +124,8 @@ class Hub:
     def dispatch_now(self) -> int:
         total = 0
         while True:
+            if not self.read(service.pending_dispatch):
+                return total
             n = self.run(lambda s: service.dispatch_pending(s))
             total += n
             if n == 0:

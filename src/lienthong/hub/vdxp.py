@@ -243,7 +243,7 @@ async def get_received_list(request: Request) -> JSONResponse:
                 return list(items.values())
             after = page[-1].delivery_id
 
-    return ok(data=await in_thread(hub.run, run))
+    return ok(data=await in_thread(hub.read, run))
 
 
 def _fetch(hub: Hub, system: System, doc_id: str) -> tuple[Any, Any]:
@@ -334,12 +334,12 @@ async def get_sent_list(request: Request) -> JSONResponse:
                 )
         return out
 
-    return ok(data=await in_thread(hub.run, run))
+    return ok(data=await in_thread(hub.read, run))
 
 
 async def _count(request: Request, kind: str) -> JSONResponse:
     hub, system, _verified = await _auth(request)
-    n = await in_thread(hub.run, lambda s: service.count_pending(s, system=system, kind=kind))
+    n = await in_thread(hub.read, lambda s: service.count_pending(s, system=system, kind=kind))
     return ok(count=n)
 
 
@@ -361,7 +361,7 @@ async def count_receive_status(request: Request) -> JSONResponse:
 def _agencies(
     hub: Hub, fn: Callable[[Session], list[Agency]], shape: Callable[[Agency], dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    return hub.run(lambda s: [shape(a) for a in fn(s)])
+    return hub.read(lambda s: [shape(a) for a in fn(s)])
 
 
 @router.post("/getAgenciesList")

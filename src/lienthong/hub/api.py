@@ -116,7 +116,9 @@ async def _auth(request: Request, authorization: Annotated[str | None, Header()]
             status=401,
         )
     key = authorization[7:].strip()
-    system = await in_thread(hub.read, lambda s: directory.system_by_api_key(s, api_key=key))
+    system: System | None = await in_thread(
+        hub.read, lambda s: directory.system_by_api_key(s, api_key=key)
+    )
     if system is None:
         raise HubError(
             "AUTH_API_KEY_INVALID",

@@ -71,6 +71,9 @@ class Hub:
         migrate(self.engine)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         self.read_sessions: sessionmaker[Session] = read_only_factory(self.engine)
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
         self.blobs = blobs or blob_store_from_url(settings.effective_blob_url)
         self.limits = Limits(
             max_package_bytes=settings.max_package_bytes,
@@ -85,16 +88,20 @@ class Hub:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed on success, rolled back on any error."""
-        session = self.sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        """A unit of work: committed on success, rolled back on any error.
+
+        On SQLite the process's writers queue on a lock of ours first: SQLite itself would
+        make them sleep-and-retry (busy timeout), which is unfair and slow under load."""
+        with self._write_lock:
+            session = self.sessions()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     def run(self, fn: Callable[[Session], T], *, retries: int = 3) -> T:
         """Run ``fn`` in a transaction; a lost race on a unique key or a lock timeout is

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import hashlib
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -496,7 +497,9 @@ def test_a_legacy_poll_signature_cannot_be_turned_into_a_send(world: World) -> N
     assert r.json()["status"] == "OK"
     forged = world.edoc(H14, G22)
     r = world.http.post("/sendEdoc", headers=raw_headers, content=forged)
-    assert_fail(r, "AUTH_HASH_FILE_NOT_SIGNED", 401)
+    # refused twice over: the legacy signature is bound to the poll it was first used for,
+    # and sendEdoc needs a signed hash-file (checked below for a fresh signature)
+    assert_fail(r, "AUTH_REPLAYED", 401)
     # the same without a hash-file from a normal system, freshly signed: refused too
     r = world.raw(
         "sys.h41",
@@ -804,7 +807,8 @@ def test_register_sync_and_delete_agency(world: World) -> None:
     # sending to it now fails for that recipient only
     answer = g22.send_edoc(world.edoc(G22, CHILD, H41), from_code=G22)
     assert answer["code"] == "ACCEPTED" and answer["failedRecipients"] == [CHILD]
-    fails(lambda: h41.delete_agency("000.00.09.H41"), "AGENCY_NOT_FOUND", 404)
+    # an agency the system does not serve: refused, whether it exists or not (no probing)
+    fails(lambda: h41.delete_agency("000.00.09.H41"), "HUB_NOT_YOUR_AGENCY", 403)
 
 
 # ----------------------------------------------------------------------------- official samples
@@ -893,3 +897,33 @@ def test_timestamp_format_is_the_sdks(world: World) -> None:
     assert ts == "14032025T092653+0589"
     headers = sign_headers("sys.h41", world.secrets["sys.h41"], {}, timestamp=ts)
     assert headers["XroadVnpt-timestamp"] == ts
+
+
+def test_register_agency_cannot_take_over_an_agency_served_by_another_system(
+    world: World,
+) -> None:
+    """Review finding: registerAgency under one's own province used to re-register an
+    existing department to the caller, handing it that department's mailbox."""
+    victim = "000.00.12.H41"
+    with world.hub.session() as s:
+        directory.add_agency(s, code=victim, name="Sở Thông tin và Truyền thông")
+        directory.add_system(s, system_id="sys.stttt", agencies=[victim])
+    h41 = world.client("sys.h41")
+    before = {r["code"]: r for r in h41.get_agencies_list()["data"]}
+    r = world.raw(
+        "sys.h41",
+        "registerAgency",
+        {},
+        body=json.dumps({"code": victim, "name": "renamed by attacker", "pcode": H41}).encode(),
+    )
+    assert r.json()["code"] == "HUB_NOT_YOUR_AGENCY" and r.status_code == 403
+    after = {r["code"]: r for r in h41.get_agencies_list()["data"]}
+    assert after[victim]["name"] == before[victim]["name"]
+
+
+def test_legacy_signatures_cannot_change_the_directory(world: World) -> None:
+    legacy = world.client("sys.legacy")
+    with pytest.raises(VdxpClientError) as info:
+        legacy.register_agency({"code": "000.09.00.H14", "name": "Phòng mới", "pcode": H14})
+    assert info.value.response is not None
+    assert info.value.response["code"] == "AUTH_FRESH_SIGNATURE_REQUIRED"

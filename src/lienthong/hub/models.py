@@ -205,6 +205,8 @@ class SeenSignature(Base):
 
     signature: Mapped[str] = mapped_column(String(128), primary_key=True)
     system_id: Mapped[str] = mapped_column(String(100))
+    #: The operation (path) a legacy SDK signature is bound to on first use.
+    operation: Mapped[str | None] = mapped_column(String(64))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lienthong.hub import directory, service
 from lienthong.hub.app import Hub, hub_of, in_thread, too_large
 from lienthong.hub.errors import HubError
-from lienthong.hub.models import Agency, SeenSignature, System
+from lienthong.hub.models import Agency, SeenSignature, System, SystemAgency
 from lienthong.hub.vdxp_auth import (
     SystemCredentials,
     VdxpAuthError,
@@ -44,6 +46,7 @@ _ERROR_NUMBERS = (
     ("AGENCY_NOT_FOUND", 404),
 )
 _VN = timedelta(hours=7)
+_SMALL_BODY = 64 * 1024  # JSON bodies of directory calls
 _DELIVERY_STATUS = {
     "available": ("INITIAL", "Chưa nhận / not fetched yet"),
     "fetched": ("PROCESSING", "Đã lấy, chưa xác nhận / fetched, not acknowledged"),
@@ -94,14 +97,15 @@ def _authenticate(hub: Hub, headers: dict[str, str], path: str) -> tuple[System,
             return SystemCredentials(system.id, system.secret, system.legacy_sdk)
 
         def seen(signature: str) -> bool:
-            # keyed by operation too: two different calls without parameters signed in
-            # the same millisecond carry the same signature and are not replays
-            key = hashlib.sha256(f"{path} {signature}".encode()).hexdigest()
-            if s.get(SeenSignature, key) is not None:
+            # a signature is good for one request (fresh-signing systems)
+            if s.get(SeenSignature, signature) is not None:
                 return True
             s.add(
                 SeenSignature(
-                    signature=key, system_id=next(iter(systems), ""), seen_at=datetime.now(UTC)
+                    signature=signature,
+                    system_id=next(iter(systems), ""),
+                    operation=path[:64],
+                    seen_at=datetime.now(UTC),
                 )
             )
             s.flush()
@@ -117,16 +121,52 @@ def _authenticate(hub: Hub, headers: dict[str, str], path: str) -> tuple[System,
             )
         except VdxpAuthError as exc:
             raise HubError(exc.code.value, exc.message_vi, exc.message_en, status=401) from None
+        if verified.legacy:
+            _bind_legacy(s, verified, path)
         return systems[verified.system_id], verified
 
     try:
         return hub.run(run, retries=1)
-    except HubError:
-        raise
-    except Exception:  # a concurrent identical signature lost the insert race: a replay
+    except IntegrityError:  # a concurrent identical signature lost the insert race: a replay
         raise HubError(
             "AUTH_REPLAYED", "Chữ ký đã được dùng", "Signature already used", status=401
         ) from None
+
+
+#: Operations a legacy SDK signature (repeatable for ever) may never authorise: they
+#: change the directory, and their body is not covered by the signature.
+_FRESH_SIGNATURE_ONLY = {"/registerAgency", "/deleteAgency"}
+
+
+def _bind_legacy(s: Session, verified: VerifiedRequest, path: str) -> None:
+    """A legacy SDK repeats its signatures; tie each to the operation it was first used
+    for, so a captured poll cannot be replayed as another call."""
+    if path in _FRESH_SIGNATURE_ONLY:
+        raise HubError(
+            "AUTH_FRESH_SIGNATURE_REQUIRED",
+            "Thao tác danh bạ cần chữ ký mới; hệ thống đăng ký --legacy-sdk không được dùng",
+            "Directory changes need a fresh signature; not allowed for a --legacy-sdk system",
+            status=403,
+        )
+    key = hashlib.sha256(f"legacy {verified.signature}".encode()).hexdigest()
+    row = s.get(SeenSignature, key)
+    if row is None:
+        s.add(
+            SeenSignature(
+                signature=key,
+                system_id=verified.system_id,
+                operation=path[:64],
+                seen_at=datetime.now(UTC),
+            )
+        )
+        s.flush()
+    elif row.operation != path[:64]:
+        raise HubError(
+            "AUTH_REPLAYED",
+            "Chữ ký này đã được dùng cho thao tác khác",
+            "This signature was used for another operation",
+            status=401,
+        )
 
 
 async def _auth(request: Request) -> tuple[Hub, System, VerifiedRequest]:
@@ -283,7 +323,7 @@ async def download_edoc(request: Request) -> StreamingResponse:
 async def update_status(request: Request) -> JSONResponse:
     hub, system, verified = await _auth(request)
     doc_id = _required(verified, "docId")
-    status = (verified.value("status") or "done").lower()
+    status = _required(verified, "status").lower()
     if status == "processing":
         return ok()
     if status not in {"done", "fail"}:
@@ -453,30 +493,56 @@ def _may_manage(s: Session, system: System, code: str) -> None:
 @router.post("/registerAgency")
 async def register_agency(request: Request) -> JSONResponse:
     hub, system, _verified = await _auth(request)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _SMALL_BODY:
+            raise too_large(_SMALL_BODY)
     try:
-        payload = await request.json()
+        payload = json.loads(body)
     except ValueError:
         payload = None
     if not isinstance(payload, dict):
         raise HubError("HUB_PARAMETER_INVALID", "Nội dung phải là JSON", "The body must be JSON")
 
     def run(s: Session) -> None:
-        code = str(payload.get("code") or "")
+        code = directory.canonical_code(str(payload.get("code") or ""))
         _may_manage(s, system, code)
+        existing = s.get(Agency, code)
+        name = str(payload.get("name") or "")
+        if existing is not None:
+            # an existing agency: only the system that already serves it may change its
+            # contact data, and nothing else (not its status, not who serves it)
+            if code not in directory.served_agencies(s, system_id=system.id):
+                raise HubError(
+                    "HUB_NOT_YOUR_AGENCY",
+                    f"Cơ quan {code} đã có và do hệ thống khác phục vụ",
+                    f"Agency {code} exists and is served by another system",
+                    field="code",
+                    status=403,
+                )
+            directory.add_agency(
+                s,
+                code=code,
+                name=name or existing.name,
+                parent_code=existing.parent_code,
+                email=payload.get("mail") or existing.email,
+                phone=payload.get("mobile") or existing.phone,
+                old_code=existing.old_code,
+                active=existing.active,
+            )
+            return
         pcode = str(payload.get("pcode") or "")
         parent = pcode if pcode and s.get(Agency, pcode) is not None else None
         agency = directory.add_agency(
             s,
             code=code,
-            name=str(payload.get("name") or ""),
+            name=name,
             parent_code=parent,
             email=payload.get("mail"),
             phone=payload.get("mobile"),
         )
-        from lienthong.hub.models import SystemAgency
-
-        if s.get(SystemAgency, (system.id, agency.code)) is None:
-            s.add(SystemAgency(system_id=system.id, agency_code=agency.code))
+        s.add(SystemAgency(system_id=system.id, agency_code=agency.code))
 
     await in_thread(hub.run, run)
     return ok()
@@ -488,8 +554,16 @@ async def delete_agency(request: Request) -> JSONResponse:
     code = _required(verified, "AgencyCode")
 
     def run(s: Session) -> None:
-        _may_manage(s, system, code)
-        directory.deactivate_agency(s, code=code)
+        canonical = directory.canonical_code(code)
+        if canonical not in directory.served_agencies(s, system_id=system.id):
+            raise HubError(
+                "HUB_NOT_YOUR_AGENCY",
+                f"Hệ thống {system.id} không phục vụ cơ quan {code}",
+                f"System {system.id} does not serve agency {code}",
+                field="AgencyCode",
+                status=403,
+            )
+        directory.deactivate_agency(s, code=canonical)
 
     await in_thread(hub.run, run)
     return ok()

@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fpdf import FPDF
+from lxml import etree
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
+from signxml.signer import XMLSigner
 
+from conftest import new_status
 from lienthong.core.settings import Settings
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
-from lienthong.edxml.model import Attachment, DocumentCode, Edoc, Organization, PromulgationInfo
-from lienthong.hub import directory, service
+from lienthong.edxml.model import (
+    Attachment,
+    Business,
+    DocumentCode,
+    Edoc,
+    Organization,
+    PromulgationInfo,
+    ResponseFor,
+)
+from lienthong.hub import directory, service, signatures
 from lienthong.hub.app import Hub
 from lienthong.hub.errors import HubError
+from lienthong.pki.credentials import Credentials
 from lienthong.pki.pdf import sign_org, sign_person
-from lienthong.pki.xmldsig import sign_package
+from lienthong.pki.xmldsig import DS, sign_package
 
 SENDER = "000.00.00.H41"  # the agency of the test PKI's person and organisation
 
@@ -30,7 +44,7 @@ def _pdf() -> bytes:
     return bytes(doc.output())
 
 
-def _package(pdf: bytes, number: str) -> bytes:
+def _package(pdf: bytes, number: str, *extra: Attachment) -> bytes:
     return build(
         Edoc(
             sender=Organization(organ_id=SENDER, organ_name="UBND tỉnh Nghệ An"),
@@ -43,10 +57,39 @@ def _package(pdf: bytes, number: str) -> bytes:
                     name="12-QD-UBND.signed.pdf",
                     content_type="application/pdf",
                     content=Blob.from_bytes(pdf),
-                )
+                ),
+                *extra,
             ],
         )
     )
+
+
+def _signed_pdf(person: Any, org: Any) -> bytes:
+    return sign_org(sign_person(_pdf(), person), org)
+
+
+class _Sha1Signer(XMLSigner):
+    """signxml with the legacy RSA-SHA1 / SHA-1 of the official samples allowed."""
+
+    def check_deprecated_methods(self) -> None:
+        return None
+
+
+def _sha1_signed(package: bytes, creds: Credentials) -> bytes:
+    """``package`` with a legacy RSA-SHA1 block as the last child of ``edXMLHeader``."""
+    end = re.search(rb"</(?:[\w.-]+:)?edXMLHeader>", package)
+    assert end is not None
+    at = end.start()
+    placeholder = f'<ds:Signature xmlns:ds="{DS}" Id="placeholder"/>'.encode()
+    root = etree.fromstring(package[:at] + placeholder + package[at:])
+    signer = _Sha1Signer(
+        signature_algorithm=SignatureMethod.RSA_SHA1,
+        digest_algorithm=DigestAlgorithm.SHA1,
+        c14n_algorithm="http://www.w3.org/2001/10/xml-exc-c14n#",
+    )
+    result = signer.sign(root, key=creds.private_key, cert=[creds.certificate, *creds.chain])
+    block = result.find(f".//{{{DS}}}Signature")
+    return package[:at] + etree.tostring(block, with_tail=False) + package[at:]
 
 
 @pytest.fixture
@@ -152,6 +195,180 @@ def test_off_verifies_nothing(make_hub: Any, tmp_path: Path) -> None:
     hub = make_hub("off")
     result = _accept(hub, _package(_pdf(), "16"), tmp_path)
     assert _signatures(hub, result.message_id) == {"package": None, "pdf": None, "report": None}
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "prefix"),
+    [
+        ("phu-luc.bin", "application/octet-stream", b"\n"),  # found by its %PDF- header
+        ("phu-luc.bin", "application/octet-stream", b"x" * 1000),
+        ("PHU-LUC.PDF", "application/octet-stream", b"x" * 2000),  # by its name
+        ("phu-luc", "application/pdf", b"x" * 2000),  # by its declared type
+    ],
+)
+def test_require_does_not_skip_a_pdf_that_does_not_start_with_the_header(
+    make_hub: Any,
+    person_creds: Any,
+    org_creds: Any,
+    tmp_path: Path,
+    name: str,
+    content_type: str,
+    prefix: bytes,
+) -> None:
+    """A signed PDF plus an unsigned one behind a leading newline (viewers still render
+    it): the second must be verified, not skipped."""
+    hub = make_hub("require")
+    hidden = Attachment(
+        name=name, content_type=content_type, content=Blob.from_bytes(prefix + _pdf())
+    )
+    data = _package(_signed_pdf(person_creds, org_creds), "20", hidden)
+    with pytest.raises(HubError) as info:
+        _accept(hub, data, tmp_path)
+    assert info.value.code == "HUB_SIGNATURE_REQUIRED"
+    assert name in info.value.message_en
+    reports = info.value.details["signatures"]["pdf"]
+    assert [(r["attachment"], r["verdict"]) for r in reports] == [
+        ("12-QD-UBND.signed.pdf", "valid"),
+        (name, reports[1]["verdict"]),
+    ]
+    assert reports[1]["verdict"] != "valid"
+
+
+def test_a_non_pdf_attachment_is_not_verified(
+    make_hub: Any, person_creds: Any, org_creds: Any, tmp_path: Path
+) -> None:
+    hub = make_hub("require")
+    sheet = Attachment(
+        name="du-toan.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content=Blob.from_bytes(b"PK\x03\x04" + b"\0" * 2000 + b"%PDF-1.7"),  # too far
+    )
+    result = _accept(hub, _package(_signed_pdf(person_creds, org_creds), "21", sheet), tmp_path)
+    sig = _signatures(hub, result.message_id)
+    assert sig["pdf"] == "valid"
+    assert [r["attachment"] for r in sig["report"]["pdf"]] == ["12-QD-UBND.signed.pdf"]
+
+
+def test_a_pdf_too_large_to_verify_is_unknown_and_refused_under_require(
+    make_hub: Any, person_creds: Any, org_creds: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    pdf = _signed_pdf(person_creds, org_creds)
+    monkeypatch.setattr(signatures, "MAX_VERIFY_BYTES", len(pdf) - 1)
+    data = _package(pdf, "22")
+    with pytest.raises(HubError) as info:
+        _accept(make_hub("require"), data, tmp_path)
+    assert info.value.code == "HUB_SIGNATURE_REQUIRED"
+    assert "too large to verify" in info.value.message_en
+
+    hub = make_hub("flag")
+    sig = _signatures(hub, _accept(hub, data, tmp_path).message_id)
+    assert sig["pdf"] == "unknown"
+    (report,) = sig["report"]["pdf"]
+    assert report["verdict"] == "unknown" and report["reason"] == "SIG_UNSUPPORTED"
+    assert "too large to verify" in report["message_en"]
+
+
+@pytest.mark.parametrize(("signer", "missing"), [("person", "org"), ("org", "person")])
+def test_require_refuses_a_document_without_both_signatures(
+    make_hub: Any,
+    person_creds: Any,
+    org_creds: Any,
+    tmp_path: Path,
+    signer: str,
+    missing: str,
+) -> None:
+    """Decree 30: the competent person's signature and the organisation's."""
+    hub = make_hub("require")
+    pdf = (
+        sign_person(_pdf(), person_creds)
+        if signer == "person"
+        else sign_org(_pdf(), org_creds, over_person=False)
+    )
+    with pytest.raises(HubError) as info:
+        _accept(hub, _package(pdf, "23"), tmp_path)
+    assert info.value.code == "HUB_SIGNATURE_ROLES_MISSING" and info.value.status == 422
+    assert "Decree 30" in info.value.message_en and "Nghị định 30" in info.value.message_vi
+    assert info.value.details["missing_roles"] == [missing]
+    with hub.session() as s:
+        system = directory.get_system(s, system_id="h41")
+        assert service.sent(s, system=system) == []
+
+
+def test_require_accepts_the_two_signatures_on_two_attachments(
+    make_hub: Any, person_creds: Any, org_creds: Any, tmp_path: Path
+) -> None:
+    hub = make_hub("require")
+    annex = Attachment(
+        name="phu-luc.pdf",
+        content_type="application/pdf",
+        content=Blob.from_bytes(sign_org(_pdf(), org_creds, over_person=False)),
+    )
+    data = _package(sign_person(_pdf(), person_creds), "24", annex)
+    sig = _signatures(hub, _accept(hub, data, tmp_path).message_id)
+    assert sig["pdf"] == "valid"
+
+
+def test_require_accepts_a_status_package(make_hub: Any, org_creds: Any, tmp_path: Path) -> None:
+    """A status carries no PDF: only its package signature is checked."""
+    hub = make_hub("require")
+    unsigned = _accept(hub, build(new_status()), tmp_path)
+    sig = _signatures(hub, unsigned.message_id)
+    assert sig["pdf"] is None and sig["package"] == "unknown"
+
+    signed = sign_package(build(new_status(status_code="05")), org_creds)
+    sig = _signatures(hub, _accept(hub, signed, tmp_path).message_id)
+    assert sig["pdf"] is None and sig["package"] == "valid"
+
+    tampered = signed.replace("Tiếp nhận".encode(), "Từ chối".encode())
+    assert tampered != signed
+    with pytest.raises(HubError) as info:
+        _accept(hub, tampered, tmp_path)
+    assert info.value.code == "HUB_PACKAGE_SIGNATURE_INVALID"
+
+
+def test_require_accepts_a_revocation_without_attachments(
+    make_hub: Any, person_creds: Any, org_creds: Any, tmp_path: Path
+) -> None:
+    hub = make_hub("require")
+    original = _accept(hub, _package(_signed_pdf(person_creds, org_creds), "25"), tmp_path)
+    with hub.session() as s:
+        document_id = service.timeline(
+            s, system=directory.get_system(s, system_id="h41"), message_id=original.message_id
+        )["message"]["document_id"]
+    revocation = Edoc(
+        sender=Organization(organ_id=SENDER, organ_name="UBND tỉnh Nghệ An"),
+        recipients=[Organization(organ_id="000.00.00.G22")],
+        code=DocumentCode("25", "QĐ-UBND"),
+        promulgation=PromulgationInfo("Nghệ An", "2026/11/27"),
+        subject="Quyết định phê duyệt kế hoạch chuyển đổi số",
+        response_for=[
+            ResponseFor(
+                organ_id=SENDER,
+                code="25/QĐ-UBND",
+                promulgation_date="2026/11/27",
+                document_id=document_id,
+            )
+        ],
+        business=Business(doc_type="1", reason="Thu hồi do sai sót về thể thức", paper="0"),
+    )
+    result = _accept(hub, build(revocation), tmp_path)
+    sig = _signatures(hub, result.message_id)
+    assert sig["pdf"] is None and sig["package"] == "unknown"
+    assert sig["report"]["pdf"] == []
+
+
+def test_a_legacy_sha1_package_signature_is_unknown_not_valid(
+    make_hub: Any, person_creds: Any, org_creds: Any, tmp_path: Path
+) -> None:
+    data = _sha1_signed(_package(_signed_pdf(person_creds, org_creds), "26"), org_creds)
+    assert b"rsa-sha1" in data
+    for policy in ("flag", "require"):  # undecidable never blocks
+        hub = make_hub(policy)
+        sig = _signatures(hub, _accept(hub, data, tmp_path).message_id)
+        assert sig["pdf"] == "valid" and sig["package"] == "unknown"
+        package = sig["report"]["package"]
+        assert package["reason"] == "SIG_UNSUPPORTED" and package["note"] == "legacy SHA-1"
+        assert package["signatures"][0]["algorithm"] == "rsa-sha1"
 
 
 def test_the_hub_serves_the_ca_revocation_lists(

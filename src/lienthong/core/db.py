@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 #: Execution option marking a read-only unit of work (see :func:`read_only_factory`).
 READ_ONLY = "lienthong_read_only"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "hub" / "migrations"
+#: PostgreSQL advisory lock key serialising migrations (any constant; "lienthon" in ASCII).
+MIGRATION_LOCK = 0x6C69656E74686F6E
 
 
 def normalise_url(url: str) -> str:
@@ -80,5 +82,9 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if is_postgresql(engine):
+            # hub processes starting together queue here (until this transaction ends)
+            # instead of racing to create the same tables and types
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -7,6 +7,7 @@ is ``{"error": {"code", "field", "message_vi", "message_en"}}`` with a stable co
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -287,7 +288,11 @@ async def get_message(request: Request, system: Caller, message_id: MessageId) -
     return StreamingResponse(
         _iterate(stream),
         media_type="application/xml",
-        headers={"X-Message-Kind": message.kind, "Content-Length": str(message.payload_size)},
+        headers={
+            "X-Message-Kind": message.kind,
+            "Content-Length": str(message.payload_size),
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
@@ -297,6 +302,16 @@ def _iterate(stream: Any, chunk: int = 1 << 20) -> Any:
             yield data
     finally:
         stream.close()
+
+
+#: ``type/subtype`` made of RFC 7230 token characters (ASCII only, no parameters).
+_MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
+
+
+def _safe_media_type(declared: str) -> str:
+    """The sender's declared content type if it is a plain ``type/subtype``, else bytes."""
+    media_type = declared.split(";", 1)[0].strip()
+    return media_type if _MEDIA_TYPE.fullmatch(media_type) else "application/octet-stream"
 
 
 @router.get(
@@ -315,10 +330,15 @@ async def get_attachment(
     _message, stream = await in_thread(
         hub.run, lambda s: service.fetch(s, system=system, message_id=message_id, blobs=hub.blobs)
     )
-    tmp = Path(tempfile.mkstemp(dir=hub.tmp_dir, prefix="att-")[1])
-    try:
-        with tmp.open("wb") as out, stream:
+    fd, spooled = tempfile.mkstemp(dir=hub.tmp_dir, prefix="att-")
+    tmp = Path(spooled)
+
+    def spool() -> None:  # blocking (a blob store may be S3): in the thread pool
+        with open(fd, "wb") as out, stream:
             shutil.copyfileobj(stream, out, 1 << 20)
+
+    try:
+        await in_thread(spool)
         package = await in_thread(lambda: parse(tmp, limits=hub.limits))
     finally:
         tmp.unlink(missing_ok=True)
@@ -341,11 +361,12 @@ async def get_attachment(
 
     return StreamingResponse(
         chunks(),
-        media_type=wire_content_type(att),
+        media_type=_safe_media_type(wire_content_type(att)),
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
             "Content-Length": str(blob.size),
             "X-Content-SHA256": blob.sha256,
+            "X-Content-Type-Options": "nosniff",
         },
     )
 

@@ -12,8 +12,10 @@ import hashlib
 import logging
 import tempfile
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -80,7 +82,10 @@ class Hub:
             max_attachment_bytes=settings.max_package_bytes,
             spool_dir=str(self.tmp_dir),
         )
-        self.trust = load_trust(settings.trust_dir or settings.data_dir / "trust")
+        self.trust_dir = settings.trust_dir or settings.data_dir / "trust"
+        self._trust_loaded = self._trust_stamp()
+        self.trust = load_trust(self.trust_dir)
+        self._last_housekeeping = 0.0
         self.metrics = Metrics()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -160,8 +165,36 @@ class Hub:
                 n = self.dispatch_now()
                 if n:
                     self.metrics.inc("lienthong_dispatched_total", n)
+                self._housekeeping()
             except Exception:  # the worker must survive a bad moment of the database
                 log.exception("dispatch failed; retrying")
+
+    def _housekeeping(self) -> None:
+        """Once a minute: forget signatures that can no longer be replayed (older than
+        twice the freshness window: timestamps up to +window are accepted), and reload the
+        trust store when its files changed (new CRLs, a new root)."""
+        now = time.monotonic()
+        if now - self._last_housekeeping < 60:
+            return
+        self._last_housekeeping = now
+        window = timedelta(seconds=2 * self.settings.signature_window_seconds)
+        self.run(lambda s: service.purge_seen_signatures(s, older_than=window))
+        self.reload_trust_if_changed()
+
+    def _trust_stamp(self) -> tuple[tuple[str, float], ...]:
+        directory = self.trust_dir
+        if not directory.is_dir():
+            return ()
+        return tuple(sorted((p.name, p.stat().st_mtime) for p in directory.iterdir()))
+
+    def reload_trust_if_changed(self) -> bool:
+        stamp = self._trust_stamp()
+        if stamp == self._trust_loaded:
+            return False
+        self.trust = load_trust(self.trust_dir)
+        self._trust_loaded = stamp
+        log.info("trust.reloaded", extra={"files": len(stamp)})
+        return True
 
     # ------------------------------------------------------------------ bodies
 

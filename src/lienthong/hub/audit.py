@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lienthong.hub.models import AuditEvent, AuditHead
@@ -120,12 +120,13 @@ class VerifyResult:
     head_hash: str = GENESIS
 
 
-def _records(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
+def _records(session: Session, upto: int | None, batch: int = 5000) -> Iterator[AuditEvent]:
     last = 0
     while True:
-        rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
-        ).all()
+        query = select(AuditEvent).where(AuditEvent.seq > last)
+        if upto is not None:
+            query = query.where(AuditEvent.seq <= upto)
+        rows = session.scalars(query.order_by(AuditEvent.seq).limit(batch)).all()
         if not rows:
             return
         yield from rows
@@ -133,11 +134,18 @@ def _records(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
 
 
 def verify(session: Session) -> VerifyResult:
-    """Recompute the whole chain; report the first record that does not fit."""
+    """Recompute the whole chain; report the first record that does not fit.
+
+    The head is read first and only the records up to its ``seq`` are checked: appends
+    that commit while we read (a live hub, PostgreSQL's per-statement snapshots) are left
+    for the next run instead of looking like records removed after the last one."""
+    snapshot = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+    ).one_or_none()
     prev = GENESIS
     expected_seq = 1
     count = 0
-    for rec in _records(session):
+    for rec in _records(session, None if snapshot is None else snapshot.seq):
         count += 1
         if rec.seq != expected_seq:
             return VerifyResult(False, count, expected_seq, "record missing", prev)
@@ -150,7 +158,13 @@ def verify(session: Session) -> VerifyResult:
             return VerifyResult(False, count, rec.seq, "content changed", prev)
         prev = rec.hash
         expected_seq += 1
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
+    if snapshot is not None and (snapshot.seq != expected_seq - 1 or snapshot.hash != prev):
         return VerifyResult(False, count, expected_seq, "records removed after the last one", prev)
+    if snapshot is not None:
+        # records past the head not written by append(): the newest record is read before
+        # the head again, and every committed record's append moved the head to its seq
+        newest = session.scalar(select(func.max(AuditEvent.seq)))
+        head_now = session.scalar(select(AuditHead.seq).where(AuditHead.id == 1))
+        if newest is not None and (head_now is None or newest > head_now):
+            return VerifyResult(False, count, snapshot.seq + 1, "records past the head", prev)
     return VerifyResult(True, count, None, None, prev)

@@ -190,6 +190,11 @@ def _read(path: Path, limits: Limits) -> Package:
         package = parse(path, limits=limits)
     except EdxmlError as exc:
         raise HubError.from_problem(exc.problem) from None
+    try:
+        _check_stored_lengths(package)
+    except HubError:
+        package.close()
+        raise
     problems = validate(package)
     errors = [p for p in problems if p.is_error]
     if errors:
@@ -204,6 +209,45 @@ def _read(path: Path, limits: Limits) -> Package:
             details={"problems": [p.to_dict() for p in errors]},
         )
     return package
+
+
+#: What the hub stores in bounded columns (the rest stays in the payload).
+_STORED_LIMITS = (
+    ("DocumentId", 500),
+    ("Code/CodeNumber", 50),
+    ("Code/CodeNotation", 100),
+    ("OrganId", 32),
+    ("StatusCode", 4),
+)
+
+
+def _check_stored_lengths(package: Package) -> None:
+    values: list[tuple[str, str | None]] = [("From/OrganId", package.sender.organ_id)]
+    if isinstance(package, Edoc):
+        values += [
+            ("DocumentId", package.document_id),
+            ("Code/CodeNumber", package.code.number),
+            ("Code/CodeNotation", package.code.notation),
+        ]
+        values += [(f"To[{i}]/OrganId", o.organ_id) for i, o in enumerate(package.recipients, 1)]
+    else:
+        rf = package.response_for
+        values += [
+            ("ResponseFor/DocumentId", rf.document_id),
+            ("ResponseFor/Code", rf.code),
+            ("ResponseFor/OrganId", rf.organ_id),
+            ("StatusCode", package.status_code),
+        ]
+    for where, value in values:
+        limit = next((n for name, n in _STORED_LIMITS if where.endswith(name)), 100)
+        if value is not None and len(value) > limit:
+            raise HubError(
+                "HUB_FIELD_TOO_LONG",
+                f"{where} dài {len(value)} ký tự, trục chỉ nhận tối đa {limit}",
+                f"{where} is {len(value)} characters long; the hub accepts at most {limit}",
+                field=where,
+                status=422,
+            )
 
 
 def _authorise_sender(session: Session, *, system: System, package: Package) -> str:
@@ -386,6 +430,22 @@ def _supersede(
         _withdraw(session, original=original, by=message, event=audit.Event.SUPERSEDED, only=codes)
 
 
+def _transition(
+    session: Session, d: Delivery, to: str, *, expected: Sequence[str], **values: Any
+) -> bool:
+    """Compare-and-set a delivery's state: it changes only if it is still in one of the
+    ``expected`` states, whatever another transaction (or hub process) did meanwhile.
+    Returns whether this transaction made the change."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == d.id, Delivery.state.in_(list(expected)))
+        .values(state=to, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(d)
+    return bool(getattr(result, "rowcount", 0))
+
+
 def _withdraw(
     session: Session, *, original: Message, by: Message, event: str, only: set[str] | None = None
 ) -> set[str]:
@@ -394,16 +454,17 @@ def _withdraw(
     ).all()
     withdrawn = set()
     for d in rows:
-        if only is not None and d.recipient_code not in only:
+        code = d.recipient_code
+        if only is not None and code not in only:
             continue
-        d.state = DeliveryState.REVOKED.value
-        d.updated_at = utcnow()
-        withdrawn.add(d.recipient_code)
+        if not _transition(session, d, DeliveryState.REVOKED.value, expected=_NOT_FETCHED):
+            continue  # fetched meanwhile: that recipient gets the revocation instead
+        withdrawn.add(code)
         audit.append(
             session,
             event=event,
             message_id=original.id,
-            agency_code=d.recipient_code,
+            agency_code=code,
             detail={"by": by.id},
         )
     return withdrawn
@@ -489,14 +550,16 @@ def dispatch_pending(session: Session, *, limit: int = 200, now: datetime | None
                 )
             ).all()
             for d in queued:
-                d.state = DeliveryState.AVAILABLE.value
-                d.updated_at = now
-                audit.append(
-                    session,
-                    event=audit.Event.DELIVERED,
-                    message_id=entry.message_id,
-                    agency_code=d.recipient_code,
-                )
+                code = d.recipient_code
+                if _transition(
+                    session, d, DeliveryState.AVAILABLE.value, expected=[DeliveryState.QUEUED.value]
+                ):
+                    audit.append(
+                        session,
+                        event=audit.Event.DELIVERED,
+                        message_id=entry.message_id,
+                        agency_code=code,
+                    )
         entry.state = "done"
     return len(entries)
 
@@ -630,16 +693,23 @@ def fetch(
         # the same answer whether it exists or not: no probing of other agencies' mail
         raise not_found("văn bản", "message", message_id)
     for d in mine:
-        if d.state == DeliveryState.AVAILABLE.value:
-            d.state = DeliveryState.FETCHED.value
-            d.updated_at = utcnow()
+        code = d.recipient_code
+        if d.state == DeliveryState.AVAILABLE.value and _transition(
+            session, d, DeliveryState.FETCHED.value, expected=[DeliveryState.AVAILABLE.value]
+        ):
             audit.append(
                 session,
                 event=audit.Event.FETCHED,
                 message_id=message_id,
-                agency_code=d.recipient_code,
+                agency_code=code,
                 system_id=system.id,
             )
+    if (
+        mine
+        and not any(d.state in (*PENDING_STATES, DeliveryState.ACKNOWLEDGED.value) for d in mine)
+        and not is_sender
+    ):
+        raise not_found("văn bản", "message", message_id)  # withdrawn meanwhile
     return message, blobs.open(message.payload_key)
 
 
@@ -654,17 +724,26 @@ def acknowledge(
     if not live:
         raise not_found("văn bản", "message", message_id)
     for d in live:
-        if d.state in PENDING_STATES:
-            d.state = (DeliveryState.ACKNOWLEDGED if ok else DeliveryState.FAILED).value
-            if not ok:
-                d.failure_code = "HUB_RECIPIENT_FAILED"
-                d.failure_reason = reason or "Nơi nhận báo lỗi / the recipient reported failure"
-            d.updated_at = utcnow()
+        code = d.recipient_code
+        failure = (
+            {}
+            if ok
+            else {
+                "failure_code": "HUB_RECIPIENT_FAILED",
+                "failure_reason": (reason or "Nơi nhận báo lỗi / the recipient reported failure")[
+                    :1000
+                ],
+            }
+        )
+        target = (DeliveryState.ACKNOWLEDGED if ok else DeliveryState.FAILED).value
+        if d.state in PENDING_STATES and _transition(
+            session, d, target, expected=PENDING_STATES, **failure
+        ):
             audit.append(
                 session,
                 event=audit.Event.ACKNOWLEDGED if ok else audit.Event.FAILED,
                 message_id=message_id,
-                agency_code=d.recipient_code,
+                agency_code=code,
                 system_id=system.id,
                 detail={"ok": ok},
             )
@@ -702,7 +781,16 @@ def timeline(session: Session, *, system: System, message_id: str) -> dict[str, 
         )
     )
     if message.sender_code not in agencies:
-        deliveries = [d for d in deliveries if d.recipient_code in agencies]
+        # a recipient sees its own deliveries, and only those that reached it: a document
+        # withdrawn before it was fetched (or still queued) does not exist for it
+        deliveries = [
+            d
+            for d in deliveries
+            if d.recipient_code in agencies
+            and d.state not in (DeliveryState.QUEUED.value, DeliveryState.REVOKED.value)
+        ]
+        if not deliveries:
+            raise not_found("văn bản", "message", message_id)
         statuses = [st for st in statuses if st.sender_code in agencies]
         events = [e for e in events if e.agency_code in agencies or e.event == audit.Event.ACCEPTED]
     return {

@@ -44,12 +44,20 @@ from lienthong.pki.credentials import (
     Identity,
     PkiError,
     TrustStore,
+    _quiet_names,
     identity_of,
+    is_self_signed,
+    issuer_of,
+    name_text,
+    subject_of,
 )
-from lienthong.pki.verdict import Role
+from lienthong.pki.revocation import check_certificate, revocation_entry
+from lienthong.pki.verdict import Reason, Role
 from pki_factory import AGENCY, AGENCY_NAME, P12_PASSWORD, PERSON_NAME, PkiWorld, without_chain
 
 LONG_NAME = "Sở Thông tin và Truyền thông tỉnh Bà Rịa - Vũng Tàu"  # 51 chars, 65 UTF-8 bytes
+#: 61 characters, 80 UTF-8 bytes: cryptography warns about every name read with it
+LONG_CA_NAME = "Cơ quan chứng thực số thử nghiệm Ủy ban nhân dân tỉnh Nghệ An"
 
 
 def ext(cert: x509.Certificate, kind: type[Any]) -> Any:
@@ -453,6 +461,78 @@ def test_revoking_the_issuing_ca_goes_on_the_root_crl(tmp_path: Path) -> None:
     assert root_crl.get_revoked_certificate_by_serial_number(ca.issuing.serial_number)
     assert root_crl.is_signature_valid(ca.root.public_key())  # type: ignore[arg-type]
     assert crl_number(root_crl) == 2 and crl_number(ca.crl()) == 1
+
+
+# ------------------------------------------------------------------------------ long names
+
+
+def test_quiet_names_hides_only_the_byte_length_warning() -> None:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with _quiet_names():
+            warnings.warn("Attribute's length must be >= 1 and <= 64, but it was 80", stacklevel=1)
+            warnings.warn("something else", UserWarning, stacklevel=1)
+            warnings.warn("Attribute's length (not a UserWarning)", FutureWarning, stacklevel=1)
+        warnings.warn("Attribute's length, outside", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in seen] == [
+        "something else",
+        "Attribute's length (not a UserWarning)",
+        "Attribute's length, outside",
+    ]
+
+
+def test_names_over_64_bytes_are_read_without_warnings(tmp_path: Path, cli_env: None) -> None:
+    """RFC 5280 limits names to 64 characters, cryptography warns past 64 UTF-8 bytes:
+    a CA with a Vietnamese name must work without that warning anywhere (the CA, the
+    trust store, the revocation check, the CLI); certificates and CRLs are read back
+    from disk so nothing reuses a name already parsed."""
+    assert len(LONG_CA_NAME) <= 64 < len(LONG_CA_NAME.encode())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Attribute's length")
+        ca = CertificateAuthority.init(tmp_path / "ca", name=LONG_CA_NAME)
+        person = ca.issue_person(agency=AGENCY, name=PERSON_NAME, position="Phó Chủ tịch")
+        org = ca.issue_org(agency=AGENCY, name=LONG_NAME, key_type="ec")
+        ca.revoke(person.certificate.serial_number, reason="superseded")
+        ca.export_trust(tmp_path / "trust")
+
+        reopened = CertificateAuthority.open(tmp_path / "ca")
+        assert reopened.name == LONG_CA_NAME
+        store = TrustStore.load(tmp_path / "trust")
+        (root,) = store.roots
+        assert is_self_signed(root) and name_text(subject_of(root)) == f"CN={LONG_CA_NAME},C=VN"
+        issuing = x509.load_pem_x509_certificate(
+            reopened.issuing.public_bytes(serialization.Encoding.PEM)
+        )
+        assert not is_self_signed(issuing) and issuer_of(issuing) == subject_of(root)
+        crl = store.crl_for(issuing)
+        assert crl is not None and issuer_of(crl) == subject_of(issuing)
+
+        def fresh(creds: Credentials) -> x509.Certificate:
+            return x509.load_der_x509_certificate(
+                creds.certificate.public_bytes(serialization.Encoding.DER)
+            )
+
+        revoked = check_certificate(fresh(person), extra_certs=[issuing], trust=store)
+        assert revoked.reason is Reason.REVOKED
+        assert revocation_entry(fresh(person), candidates=[issuing], trust=store) is not None
+        good = check_certificate(fresh(org), extra_certs=[issuing], trust=store)
+        assert good.reason is None and good.trusted
+        assert identity_of(fresh(org)).issuer == identity_of(issuing).name
+        assert LONG_NAME in repr(org)
+
+        for args in (
+            ["list", "--dir", str(tmp_path / "ca"), "--json"],
+            ["list", "--dir", str(tmp_path / "ca")],
+            ["crl", "--dir", str(tmp_path / "ca"), "--json"],
+            ["trust", "show", str(tmp_path / "trust"), "--json"],
+            ["trust", "show", str(tmp_path / "trust")],
+            ["trust", "import", str(tmp_path / "trust2"), str(tmp_path / "trust" / "root.crl")],
+        ):
+            result = run(*args)
+            assert result.exit_code == 0, (args, result.output)
+        result = run("init", "--dir", str(tmp_path / "ca2"), "--name", LONG_CA_NAME, "--json")
+        assert result.exit_code == 0, result.output
+        assert as_json(result)["root"]["name"] == LONG_CA_NAME
 
 
 # ------------------------------------------------------------------------------ trust store

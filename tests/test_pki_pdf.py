@@ -16,6 +16,7 @@ import json
 import os
 import random
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -257,6 +258,179 @@ def test_a_later_signature_keeps_the_earlier_intact(unsigned: bytes, town: Town)
     first = verify_pdf(once, town.trust).signatures[0]
     assert first.verdict is Verdict.VALID and first.intact
     assert [s.intact for s in verify_pdf(twice, town.trust).signatures] == [True, True]
+
+
+AMOUNT = "1.000.000 VND"
+FORGED_AMOUNT = "999.000.000 VND"
+
+
+def _name(key: str) -> generic.NameObject:
+    return generic.NameObject(key)
+
+
+def _amount_appearance(text: str) -> generic.StreamObject:
+    """The appearance of the text field "amount" showing ``text`` (Helvetica 12 pt)."""
+    font = generic.DictionaryObject(
+        {
+            _name("/Type"): _name("/Font"),
+            _name("/Subtype"): _name("/Type1"),
+            _name("/BaseFont"): _name("/Helvetica"),
+        }
+    )
+    return generic.StreamObject(
+        {
+            _name("/Type"): _name("/XObject"),
+            _name("/Subtype"): _name("/Form"),
+            _name("/BBox"): generic.ArrayObject(generic.NumberObject(n) for n in (0, 0, 200, 24)),
+            _name("/Resources"): generic.DictionaryObject(
+                {_name("/Font"): generic.DictionaryObject({_name("/Helv"): font})}
+            ),
+        },
+        stream_data=f"/Tx BMC BT /Helv 12 Tf 2 6 Td ({text}) Tj ET EMC".encode(),
+    )
+
+
+def with_amount_field(pdf: bytes) -> bytes:
+    """``pdf`` with a filled-in text field "amount" on page 1 (added before signing)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    page_ref = writer.root["/Pages"].raw_get("/Kids").get_object().raw_get(0)
+    page = page_ref.get_object()
+    field = writer.add_object(
+        generic.DictionaryObject(
+            {
+                _name("/Type"): _name("/Annot"),
+                _name("/Subtype"): _name("/Widget"),
+                _name("/FT"): _name("/Tx"),
+                _name("/T"): generic.TextStringObject("amount"),
+                _name("/V"): generic.TextStringObject(AMOUNT),
+                _name("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g"),
+                _name("/Rect"): generic.ArrayObject(
+                    generic.NumberObject(n) for n in (300, 700, 500, 724)
+                ),
+                _name("/F"): generic.NumberObject(4),
+                _name("/P"): page_ref,
+                _name("/AP"): generic.DictionaryObject(
+                    {_name("/N"): writer.add_object(_amount_appearance(AMOUNT))}
+                ),
+            }
+        )
+    )
+    assert "/Annots" not in page
+    page[_name("/Annots")] = generic.ArrayObject([field])
+    writer.mark_update(page_ref)
+    writer.root[_name("/AcroForm")] = generic.DictionaryObject(
+        {_name("/Fields"): generic.ArrayObject([field])}
+    )
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def change_amount(pdf: bytes, how: str) -> bytes:
+    """An incremental update that makes the field "amount" say FORGED_AMOUNT: ``value``
+    (/V only), ``appearance`` (a new /AP stream only), ``both``, or ``in-place`` (the
+    existing appearance stream rewritten)."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    form_fields = writer.root["/AcroForm"]["/Fields"]
+    (field_ref,) = (
+        form_fields.raw_get(i) for i in range(len(form_fields)) if form_fields[i]["/T"] == "amount"
+    )
+    field = field_ref.get_object()
+    if how in ("value", "both"):
+        field[_name("/V")] = generic.TextStringObject(FORGED_AMOUNT)
+    if how in ("appearance", "both"):
+        field[_name("/AP")] = generic.DictionaryObject(
+            {_name("/N"): writer.add_object(_amount_appearance(FORGED_AMOUNT))}
+        )
+    if how == "in-place":
+        stream_ref = field["/AP"].raw_get("/N").reference
+        writer.objects[(stream_ref.generation, stream_ref.idnum)] = _amount_appearance(
+            FORGED_AMOUNT
+        )
+    else:
+        writer.mark_update(field_ref)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def form_signed(unsigned: bytes, town: Town) -> bytes:
+    """A document with a text field "amount", signed by the person, then the org."""
+    return sign_org(sign_person(with_amount_field(unsigned), town.person), town.org)
+
+
+def test_a_document_with_a_text_field_signs_and_verifies(form_signed: bytes, town: Town) -> None:
+    report = verify_pdf(form_signed, town.trust, expected_agency=AGENCY)
+    assert report.verdict is Verdict.VALID, report.to_dict()
+    assert [(s.role, s.intact) for s in report.signatures] == [
+        (Role.PERSON, True),
+        (Role.ORG, True),
+    ]
+
+
+def test_a_further_signature_after_signing_stays_valid(form_signed: bytes, town: Town) -> None:
+    """A third signature (a new, visible signature field) is a FORM_FILLING change that
+    touches only a signature field: every earlier signature stays intact."""
+    thrice = sign_attachment_org(form_signed, town.org, number_notation="123/QĐ-UBND")
+    report = verify_pdf(thrice, town.trust, expected_agency=AGENCY)
+    assert report.verdict is Verdict.VALID, report.to_dict()
+    assert len(report.signatures) == 3
+    assert all(s.intact and s.reason is None for s in report.signatures)
+
+
+@pytest.mark.parametrize("how", ["both", "value", "appearance", "in-place"])
+def test_a_form_field_filled_in_after_signing_is_modified(
+    form_signed: bytes, town: Town, how: str
+) -> None:
+    """The amount changed from 1.000.000 to 999.000.000 VND by an incremental update after
+    both signatures: pyHanko rates it FORM_FILLING (like a new signature), but the field
+    is a text field, so every signature made before it is MODIFIED."""
+    tampered = change_amount(form_signed, how)
+    assert tampered.startswith(form_signed)  # an incremental update
+    report = verify_pdf(tampered, town.trust, expected_agency=AGENCY)
+    assert report.verdict is Verdict.INVALID
+    assert report.reason is Reason.MODIFIED
+    assert [(s.reason, s.intact) for s in report.signatures] == [(Reason.MODIFIED, False)] * 2
+
+
+def test_a_form_field_filled_in_between_signatures(unsigned: bytes, town: Town) -> None:
+    """Changed after the person's signature but before the org's: only the person's
+    signature is MODIFIED; the org signed the document as it then was."""
+    once = sign_person(with_amount_field(unsigned), town.person)
+    twice = sign_org(change_amount(once, "both"), town.org)
+    person, org = verify_pdf(twice, town.trust).signatures
+    assert (person.reason, person.intact) == (Reason.MODIFIED, False)
+    assert (org.reason, org.intact) == (None, True)
+
+
+def test_a_ca_name_over_64_bytes_signs_and_verifies_without_warnings(
+    unsigned: bytes, tmp_path: Path
+) -> None:
+    """cryptography warns about name attributes past 64 UTF-8 bytes (RFC 5280 counts 64
+    characters): signing and verifying under such a CA, in the API and the CLI, stays
+    quiet (a warning turned into an error would make the verdict ``malformed``)."""
+    name = "Cơ quan chứng thực số thử nghiệm Ủy ban nhân dân tỉnh Nghệ An"
+    assert len(name) <= 64 < len(name.encode())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Attribute's length")
+        ca = CertificateAuthority.init(tmp_path / "ca", name=name)
+        person = ca.issue_person(
+            agency=AGENCY, name=SIGNER, position="Phó Chủ tịch", organization=AGENCY_NAME
+        )
+        org = ca.issue_org(agency=AGENCY, name=AGENCY_NAME)
+        ca.export_trust(tmp_path / "trust")
+        signed = sign_org(sign_person(unsigned, person), org)
+        report = verify_pdf(signed, TrustStore.load(tmp_path / "trust"), expected_agency=AGENCY)
+        assert report.verdict is Verdict.VALID, report.to_dict()
+        (tmp_path / "signed.pdf").write_bytes(signed)
+        result = CliRunner().invoke(
+            app,
+            ["verify", "pdf", str(tmp_path / "signed.pdf"), "--trust", str(tmp_path / "trust")],
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0, result.output
 
 
 def test_wrong_trust_root_is_untrusted(signed: bytes, pki: Any) -> None:

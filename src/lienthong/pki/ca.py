@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,9 +49,11 @@ from lienthong.pki.credentials import (
     PrivateKey,
     TrustStore,
     _atomic_write,
+    _quiet_names,
     identity_of,
     name_text,
     serial_hex,
+    subject_of,
 )
 from lienthong.pki.verdict import Role
 
@@ -114,8 +115,7 @@ def _iso(moment: datetime) -> str:
 def _text_attr(oid: x509.ObjectIdentifier, value: str) -> x509.NameAttribute[str]:
     """A name attribute; the 64 limit is on characters (RFC 5280), not UTF-8 bytes as
     cryptography counts them, so Vietnamese names with diacritics are not cut short."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with _quiet_names():
         return x509.NameAttribute(oid, value, _validate=False)
 
 
@@ -312,7 +312,7 @@ class CertificateAuthority:
                     ]
                 )
             )
-            .issuer_name(root.subject)
+            .issuer_name(subject_of(root))
             .public_key(issuing_key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(moment)
@@ -534,7 +534,7 @@ class CertificateAuthority:
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name(attributes))
-            .issuer_name(self.issuing.subject)
+            .issuer_name(subject_of(self.issuing))
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(start)
@@ -573,7 +573,7 @@ class CertificateAuthority:
         self._index["certificates"].append(
             {
                 "serial": identity.serial,
-                "subject": name_text(cert.subject),
+                "subject": name_text(subject_of(cert)),
                 "name": identity.name,
                 "agency": identity.agency,
                 "role": str(role),
@@ -686,7 +686,7 @@ class CertificateAuthority:
     ) -> x509.CertificateRevocationList:
         builder = (
             x509.CertificateRevocationListBuilder()
-            .issuer_name(issuer.subject)
+            .issuer_name(subject_of(issuer))
             .last_update(moment)
             .next_update(moment + CRL_VALIDITY)
             .add_extension(x509.CRLNumber(number), critical=False)

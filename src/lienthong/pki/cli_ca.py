@@ -43,9 +43,11 @@ from lienthong.pki.credentials import (
     PkiError,
     TrustStore,
     identity_of,
+    issuer_of,
     name_text,
     parse_serial,
     serial_hex,
+    subject_of,
 )
 
 __all__ = ["pki_app"]
@@ -118,7 +120,7 @@ def _cert_json(cert: x509.Certificate) -> dict[str, Any]:
     identity = identity_of(cert)
     return {
         "serial": identity.serial,
-        "subject": name_text(cert.subject),
+        "subject": name_text(subject_of(cert)),
         "name": identity.name,
         "agency": identity.agency,
         "role": str(identity.role) if identity.role else None,
@@ -188,9 +190,9 @@ def init_command(
     out.print(f"[green]Đã tạo CA / CA created[/] trong / in {directory}")
     _show(
         [
-            ("CA gốc / root", name_text(ca.root.subject)),
+            ("CA gốc / root", name_text(subject_of(ca.root))),
             ("SHA-256", data["root"]["sha256"]),
-            ("CA trung gian / issuing CA", name_text(ca.issuing.subject)),
+            ("CA trung gian / issuing CA", name_text(subject_of(ca.issuing))),
             ("CRL", ", ".join(data["crl_urls"])),
         ]
     )
@@ -507,7 +509,7 @@ def trust_import_command(
         if crls:
             for crl in crls:
                 if store.add_crl(crl):
-                    added.append({"kind": "crl", "issuer": name_text(crl.issuer)})
+                    added.append({"kind": "crl", "issuer": name_text(issuer_of(crl))})
         else:
             for cert in store.add_pem(file):
                 kind = "root" if cert in store.roots else "intermediate"
@@ -545,7 +547,7 @@ def trust_show_command(
         "intermediates": [_cert_json(c) for c in store.intermediates],
         "crls": [
             {
-                "issuer": name_text(crl.issuer),
+                "issuer": name_text(issuer_of(crl)),
                 "this_update": crl.last_update_utc.isoformat(),
                 "next_update": crl.next_update_utc.isoformat() if crl.next_update_utc else None,
                 "revoked": len(list(crl)),

@@ -67,7 +67,9 @@ __all__ = [
     "TrustStore",
     "identity_of",
     "is_self_signed",
+    "issuer_of",
     "name_text",
+    "subject_of",
 ]
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -239,7 +241,7 @@ def _key_description(key: PrivateKey) -> str:
 
 def is_self_signed(cert: x509.Certificate) -> bool:
     """True when ``cert`` names itself as issuer and its own key verifies its signature."""
-    if cert.issuer != cert.subject:
+    if issuer_of(cert) != subject_of(cert):
         return False
     try:
         cert.verify_directly_issued_by(cert)
@@ -339,7 +341,7 @@ class Credentials:
 
     def __repr__(self) -> str:
         return (
-            f"Credentials(subject={name_text(self.certificate.subject)!r}, "
+            f"Credentials(subject={name_text(subject_of(self.certificate))!r}, "
             f"serial={self.certificate.serial_number:X}, "
             f"key={_key_description(self.private_key)}, chain={len(self.chain)})"
         )
@@ -377,10 +379,25 @@ class Identity:
 @contextlib.contextmanager
 def _quiet_names() -> Iterator[None]:
     """cryptography warns when a name attribute exceeds 64 UTF-8 *bytes*; RFC 5280 limits
-    characters, and Vietnamese names with diacritics legitimately pass 64 bytes."""
+    characters, and Vietnamese names with diacritics legitimately pass 64 bytes. It warns
+    each time it builds an ``x509.Name`` (reading ``subject``/``issuer`` of a certificate
+    or CRL, making a ``NameAttribute``), so those reads go through this (or
+    :func:`subject_of`/:func:`issuer_of`); other warnings still show."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Attribute's length", category=UserWarning)
         yield
+
+
+def subject_of(cert: x509.Certificate) -> x509.Name:
+    """``cert.subject`` (without cryptography's byte-length warning)."""
+    with _quiet_names():
+        return cert.subject
+
+
+def issuer_of(item: x509.Certificate | x509.CertificateRevocationList) -> x509.Name:
+    """``item.issuer`` of a certificate or CRL (without the byte-length warning)."""
+    with _quiet_names():
+        return item.issuer
 
 
 def name_text(name: x509.Name) -> str:
@@ -505,7 +522,7 @@ def _crl_key(crl: x509.CertificateRevocationList) -> tuple[bytes, bytes]:
     with contextlib.suppress(x509.ExtensionNotFound):
         aki = crl.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
         key_id = aki.key_identifier or b""
-    return crl.issuer.public_bytes(), key_id
+    return issuer_of(crl).public_bytes(), key_id
 
 
 def _newer(a: x509.CertificateRevocationList, b: x509.CertificateRevocationList) -> bool:
@@ -605,7 +622,7 @@ class TrustStore:
         if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
             return None
         for crl in self.crls:
-            if crl.issuer == issuer.subject and crl.is_signature_valid(key):
+            if issuer_of(crl) == subject_of(issuer) and crl.is_signature_valid(key):
                 return crl
         return None
 

@@ -42,7 +42,7 @@ import asyncio
 import concurrent.futures
 import io
 import unicodedata
-from collections.abc import Coroutine, Sequence
+from collections.abc import Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -57,7 +57,15 @@ from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.diff_analysis import (
+    DEFAULT_DIFF_POLICY,
+    DiffResult,
+    FormUpdatingRule,
+    ModificationLevel,
+    SigFieldCreationRule,
+    SigFieldModificationRule,
+    StandardDiffPolicy,
+)
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.generic_cms import validate_sig_integrity
@@ -111,13 +119,29 @@ _HASH = "sha256"
 _REASON_PERSON = "Ký ban hành văn bản / signing the document"
 _REASON_ORG = "Đóng dấu (chữ ký số cơ quan) / organisation's seal"
 _REASON_ATTACHMENT = "Chữ ký số cơ quan trên tệp đính kèm / organisation's signature"
-#: later changes that leave a signature's content untouched (adding signatures,
-#: revocation data)
+#: levels of later changes that can leave a signature's content untouched (adding
+#: signatures, revocation data); FORM_FILLING only when the changed form fields are all
+#: signature fields (see :data:`_DIFF_POLICY` and :func:`_modified`)
 _ALLOWED_CHANGES = {
     ModificationLevel.NONE,
     ModificationLevel.LTA_UPDATES,
     ModificationLevel.FORM_FILLING,
 }
+#: pyHanko's default difference analysis without its rule for filling in *other* form
+#: fields (text, check boxes, ...): a later revision that writes to such a field (its
+#: value or its appearance) is left unexplained, hence ``ModificationLevel.OTHER``.
+#: Signature fields may still be created and filled in (later signatures). Not relying
+#: on ``DiffResult.changed_form_fields`` alone: pyHanko lists there every field with an
+#: appearance, changed in the revision or not.
+_DIFF_POLICY = StandardDiffPolicy(
+    global_rules=DEFAULT_DIFF_POLICY.global_rules,
+    form_rule=FormUpdatingRule(
+        field_rules=[
+            SigFieldCreationRule(),  # type: ignore[no-untyped-call]
+            SigFieldModificationRule(),
+        ],
+    ),
+)
 
 
 # ------------------------------------------------------------------------------ keys
@@ -664,15 +688,32 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(VN_TZ).isoformat(timespec="seconds")
 
 
-def _modified(info: ModificationInfo) -> bool:
-    """Was the document changed after this signature in a way that alters content?"""
+def _modified(info: ModificationInfo, signature_fields: Collection[str]) -> bool:
+    """Was the document changed after this signature in a way that alters content?
+
+    ``signature_fields``: the fully qualified names of the document's signature fields.
+    A visible later signature is a ``FORM_FILLING`` change, the level pyHanko also gives
+    to filling in any other form field; :data:`_DIFF_POLICY` rejects the latter, and,
+    should another policy be used, a change passes only when every form field it names
+    is one of ``signature_fields`` (a text field's new value is a change of content)."""
     if info.coverage is None or info.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
         return True
     if info.coverage == SignatureCoverageLevel.ENTIRE_FILE:
         return False
     # later revisions exist: only new signatures / revocation data are acceptable
     level = info.modification_level
-    return level is None or level not in _ALLOWED_CHANGES or info.docmdp_ok is False
+    if level is None or level not in _ALLOWED_CHANGES or info.docmdp_ok is False:
+        return True
+    diff = info.diff_result
+    if not isinstance(diff, DiffResult):
+        return True
+    return not set(diff.changed_form_fields) <= set(signature_fields)
+
+
+def _signature_fields(sig: EmbeddedPdfSignature) -> set[str]:
+    """The fully qualified names of the signature fields (``/FT /Sig``) of the document's
+    latest revision, signed or not."""
+    return {name for name, _value, _ref in fields.enumerate_sig_fields(sig.reader)}
 
 
 def _signed_outside_validity(cert: x509.Certificate, signed_at: datetime | None) -> bool:
@@ -697,9 +738,9 @@ def _integrity(sig: EmbeddedPdfSignature) -> tuple[Reason | None, bool]:
         )
     except SignatureValidationError:
         return Reason.BAD_SIGNATURE, False
-    sig.compute_integrity_info()  # type: ignore[no-untyped-call]
+    sig.compute_integrity_info(diff_policy=_DIFF_POLICY)  # type: ignore[no-untyped-call]
     info = ModificationInfo(**sig.summarise_integrity_info())
-    intact = digest_ok and not _modified(info)
+    intact = digest_ok and not _modified(info, _signature_fields(sig))
     if not intact:
         return Reason.MODIFIED, False
     if not value_ok:

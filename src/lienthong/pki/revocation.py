@@ -59,7 +59,7 @@ from pyhanko_certvalidator.errors import (
     ValidationError,
 )
 
-from lienthong.pki.credentials import TrustStore, _issued_by
+from lienthong.pki.credentials import TrustStore, _issued_by, issuer_of, subject_of
 from lienthong.pki.verdict import Reason
 
 __all__ = ["CertCheck", "check_certificate", "check_certificate_async", "revocation_entry"]
@@ -189,7 +189,7 @@ def revocation_entry(
     moment = _utc(at)
     seen: set[bytes] = set()
     for issuer in candidates:
-        if issuer.subject != cert.issuer or not _issued_by(cert, issuer):
+        if subject_of(issuer) != issuer_of(cert) or not _issued_by(cert, issuer):
             continue
         key = issuer.public_bytes(Encoding.DER)
         if key in seen:

@@ -104,7 +104,15 @@ from signxml.signer import XMLSigner
 from lienthong.edxml.errors import Code, EdxmlError
 from lienthong.edxml.model import NS, XMLDSIG_NS
 from lienthong.edxml.parser import _UNDECLARED, _check_prolog, _declare_prefix, _syntax_error
-from lienthong.pki.credentials import Credentials, PkiCode, PkiError, TrustStore, identity_of
+from lienthong.pki.credentials import (
+    Credentials,
+    PkiCode,
+    PkiError,
+    TrustStore,
+    identity_of,
+    issuer_of,
+    subject_of,
+)
 from lienthong.pki.revocation import check_certificate
 from lienthong.pki.verdict import MESSAGES, Reason, Report, SignatureReport, Verdict
 
@@ -911,8 +919,8 @@ def _find_signer(
             "SignatureValue không khớp với khóa của chứng thư số",
             "the SignatureValue does not verify with the certificate's key",
         )
-    issuers = {c.issuer for c in parts.certificates}
-    leafs = [c for c in candidates if c.subject not in issuers or c.subject == c.issuer]
+    issuers = {issuer_of(c) for c in parts.certificates}
+    leafs = [c for c in candidates if subject_of(c) not in issuers or subject_of(c) == issuer_of(c)]
     return (leafs or candidates)[0], False, why
 
 

@@ -163,9 +163,10 @@ async def accept_body(
     declared_sender: str | None = None,
 ) -> service.AcceptResult:
     try:
-        result: service.AcceptResult = await in_thread(
-            hub.run,
-            lambda s: service.accept(
+        # the slow, read-only part first (no write lock held), then one short write
+        prepared: service.Prepared = await in_thread(
+            hub.read,
+            lambda s: service.prepare(
                 s,
                 system=system,
                 body=body,
@@ -176,6 +177,9 @@ async def accept_body(
                 signature_policy=hub.settings.signature_policy,
                 trust=hub.trust,
             ),
+        )
+        result: service.AcceptResult = await in_thread(
+            hub.run, lambda s: service.commit(s, system=system, prepared=prepared)
         )
     finally:
         body.path.unlink(missing_ok=True)

@@ -91,6 +91,18 @@ class Body:
 # ----------------------------------------------------------------------------- intake
 
 
+@dataclass
+class Prepared:
+    """What intake knows before it writes anything (see :func:`prepare`)."""
+
+    package: Package
+    sender: str
+    key: str
+    body: Body
+    payload_key: str | None = None
+    summary: signatures.SignatureSummary | None = None
+
+
 def accept(
     session: Session,
     *,
@@ -103,6 +115,38 @@ def accept(
     signature_policy: str = "off",
     trust: TrustStore | None = None,
 ) -> AcceptResult:
+    """The whole intake in one session: :func:`prepare` then :func:`commit`. The HTTP edge
+    runs the two in separate units of work so the slow part (parsing, signature checks,
+    storing the payload) never holds the database's write lock."""
+    prepared = prepare(
+        session,
+        system=system,
+        body=body,
+        blobs=blobs,
+        limits=limits,
+        expected_kind=expected_kind,
+        declared_sender=declared_sender,
+        signature_policy=signature_policy,
+        trust=trust,
+    )
+    return commit(session, system=system, prepared=prepared)
+
+
+def prepare(
+    session: Session,
+    *,
+    system: System,
+    body: Body,
+    blobs: BlobStore,
+    limits: Limits,
+    expected_kind: str | None = None,
+    declared_sender: str | None = None,
+    signature_policy: str = "off",
+    trust: TrustStore | None = None,
+) -> Prepared:
+    """Intake steps that only read: parse and validate, authorise the sender, look for a
+    duplicate, verify signatures (policy), store the payload (content-addressed, so a
+    payload stored for a package that is then refused or raced is harmless)."""
     if not system.active:
         raise forbidden("HUB_SYSTEM_INACTIVE", "Hệ thống đã bị khóa", "The system is disabled")
     package = _read(body.path, limits)
@@ -125,64 +169,81 @@ def accept(
                 field="from",
                 status=422,
             )
-        key = _dedup_key(sender, package, body.sha256)
-        existing = session.scalars(select(Message).where(Message.dedup_key == key)).first()
-        if existing is not None:
-            audit.append(
-                session,
-                event=audit.Event.DUPLICATE,
-                message_id=existing.id,
-                agency_code=sender,
-                system_id=system.id,
-            )
-            return AcceptResult(existing.id, existing.kind, True, _outcomes(session, existing.id))
-        summary = signatures.verify(
+        prepared = Prepared(package, sender, _dedup_key(sender, package, body.sha256), body)
+        if session.scalars(select(Message.id).where(Message.dedup_key == prepared.key)).first():
+            return prepared  # a resend: commit answers with the original
+        prepared.summary = signatures.verify(
             package,
             body.path,
             trust=trust or signatures.load_trust(None),
             sender=sender,
             policy=signature_policy,
         )
-        payload_key = blobs.put_file(body.path, body.sha256, body.size)
-        message = _message(
-            package, sender=sender, system=system, key=key, payload_key=payload_key, size=body.size
-        )
-        if summary is not None:
-            message.package_signature = summary.package.value if summary.package else None
-            message.pdf_signature = summary.pdf.value if summary.pdf else None
-            message.signature_report = summary.json()
-        session.add(message)
-        session.flush()
-        if isinstance(package, Status):
-            outcomes = _route_status(session, message=message, status=package)
-        else:
-            outcomes = _route_edoc(session, message=message, edoc=package)
-        session.add(OutboxEntry(message_id=message.id, action=DISPATCH))
+        prepared.payload_key = blobs.put_file(body.path, body.sha256, body.size)
+        return prepared
+    finally:
+        package.close()  # attachment contents; the metadata stays usable
+
+
+def commit(session: Session, *, system: System, prepared: Prepared) -> AcceptResult:
+    """The one write transaction of intake: message, deliveries, outbox entry and audit
+    records together — or, for a resend (also one that raced us), the original's id."""
+    package, sender, body = prepared.package, prepared.sender, prepared.body
+    existing = session.scalars(select(Message).where(Message.dedup_key == prepared.key)).first()
+    if existing is not None:
         audit.append(
             session,
-            event=audit.Event.ACCEPTED,
-            message_id=message.id,
+            event=audit.Event.DUPLICATE,
+            message_id=existing.id,
             agency_code=sender,
             system_id=system.id,
-            detail={
-                "kind": message.kind,
-                "document_id": message.document_id,
-                "sha256": body.sha256,
-                "size": body.size,
-            },
         )
-        for o in outcomes:
-            if o.state == DeliveryState.FAILED.value:
-                audit.append(
-                    session,
-                    event=audit.Event.FAILED,
-                    message_id=message.id,
-                    agency_code=o.agency_code,
-                    detail={"code": o.failure_code},
-                )
-        return AcceptResult(message.id, message.kind, False, outcomes)
-    finally:
-        package.close()
+        return AcceptResult(existing.id, existing.kind, True, _outcomes(session, existing.id))
+    if prepared.payload_key is None:  # prepared as a resend, but the original is gone
+        raise HubError("HUB_RETRY", "Vui lòng gửi lại", "Please send again", status=409)
+    message = _message(
+        package,
+        sender=sender,
+        system=system,
+        key=prepared.key,
+        payload_key=prepared.payload_key,
+        size=body.size,
+    )
+    summary = prepared.summary
+    if summary is not None:
+        message.package_signature = summary.package.value if summary.package else None
+        message.pdf_signature = summary.pdf.value if summary.pdf else None
+        message.signature_report = summary.json()
+    session.add(message)
+    session.flush()
+    if isinstance(package, Status):
+        outcomes = _route_status(session, message=message, status=package)
+    else:
+        outcomes = _route_edoc(session, message=message, edoc=package)
+    session.add(OutboxEntry(message_id=message.id, action=DISPATCH))
+    audit.append(
+        session,
+        event=audit.Event.ACCEPTED,
+        message_id=message.id,
+        agency_code=sender,
+        system_id=system.id,
+        detail={
+            "kind": message.kind,
+            "document_id": message.document_id,
+            "sha256": body.sha256,
+            "size": body.size,
+        },
+    )
+    for o in outcomes:
+        if o.state == DeliveryState.FAILED.value:
+            audit.append(
+                session,
+                event=audit.Event.FAILED,
+                message_id=message.id,
+                agency_code=o.agency_code,
+                detail={"code": o.failure_code},
+            )
+    return AcceptResult(message.id, message.kind, False, outcomes)
 
 
 def _read(path: Path, limits: Limits) -> Package:

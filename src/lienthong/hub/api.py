@@ -82,14 +82,16 @@ class InboxOut(BaseModel):
 
 class AckIn(BaseModel):
     ok: bool = True
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=1000)
 
 
 class StatusIn(BaseModel):
     agency: str = Field(description="the agency reporting (must be served by the caller)")
     status_code: Literal["01", "02", "03", "04", "05", "06", "13", "15", "16"]
-    description: str = ""
-    staff: dict[str, str] | None = None
+    description: str = Field(default="", max_length=2000)
+    staff: dict[str, Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, max_length=8
+    )
     recipient: str | None = Field(
         default=None,
         description="status 13 only: the recipient asked to give the document back "

@@ -47,6 +47,7 @@ _ERROR_NUMBERS = (
 )
 _VN = timedelta(hours=7)
 _SMALL_BODY = 64 * 1024  # JSON bodies of directory calls
+_MAX_LIST = 1000  # items per getReceivedEdocList answer; the rest after acknowledgement
 _DELIVERY_STATUS = {
     "available": ("INITIAL", "Chưa nhận / not fetched yet"),
     "fetched": ("PROCESSING", "Đã lấy, chưa xác nhận / fetched, not acknowledged"),
@@ -279,8 +280,8 @@ async def get_received_list(request: Request) -> JSONResponse:
                     }
                 else:
                     item["to"] += "," + i.recipient_code
-            if len(page) < 1000:
-                return list(items.values())
+            if len(page) < 1000 or len(items) >= _MAX_LIST:
+                return list(items.values())[:_MAX_LIST]
             after = page[-1].delivery_id
 
     return ok(data=await in_thread(hub.read, run))
@@ -291,13 +292,28 @@ def _fetch(hub: Hub, system: System, doc_id: str) -> tuple[Any, Any]:
 
 
 @router.post("/getEdoc")
-async def get_edoc(request: Request) -> JSONResponse:
+async def get_edoc(request: Request) -> StreamingResponse:
+    """The platform's answer (``data`` = base64 of the whole package), streamed: memory
+    stays at one chunk whatever the package size."""
     hub, system, verified = await _auth(request)
     doc_id = _required(verified, "docId")
     _message, stream = await in_thread(_fetch, hub, system, doc_id)
-    with stream:
-        data = await in_thread(stream.read)
-    return ok(data=base64.b64encode(data).decode("ascii"))
+    head = (
+        json.dumps(
+            {"status": "OK", "ErrorCode": 0, "ErrorDesc": "Thành công / success"},
+            ensure_ascii=False,
+        )[:-1]
+        + ',"data":"'
+    )
+
+    def chunks() -> Any:
+        yield head.encode("utf-8")
+        with stream:
+            while data := stream.read(3 * (1 << 18)):  # a multiple of 3: no inner padding
+                yield base64.b64encode(data)
+        yield b'"}'
+
+    return StreamingResponse(chunks(), media_type="application/json")
 
 
 @router.get("/downloadEdoc")

@@ -34,10 +34,13 @@ Measured in the same run:
    signed PDF as attachment and an RSA package signature — to a real hub in a **child
    process** (uvicorn, as ``bench/hub_intake.py`` starts it) on 127.0.0.1 with SQLite (WAL,
    ``synchronous=FULL``), ``trust_dir`` = the test CA's trust directory, one hub per policy
-   (``off``, ``flag``, ``require``) on the *same* packages, with 1 and 4 concurrent clients.
-   After each phase the timeline of two messages is read to check that the verdicts were
-   recorded (``valid``/``valid``, or nothing with ``off``), and the ``require`` hub must
-   refuse an unsigned PDF with ``HUB_SIGNATURE_REQUIRED``.
+   (``off``, ``flag``, ``require``), all three running, fed the *same* packages, with 1 and
+   then 4 concurrent clients. Each phase is cut into rounds; in every round each policy
+   sends its share, in rotating order, so a change of load on the machine hits all policies
+   alike; between rounds the hub is left to go idle (its dispatcher's CPU is counted, its
+   idle time is not). Afterwards the timeline of three messages per phase is read to check
+   the recorded verdicts (``valid``/``valid``, or nothing with ``off``), and the
+   ``require`` hub must refuse an unsigned PDF with ``HUB_SIGNATURE_REQUIRED``.
 
 Why ≈ 45 KB and not 20 KB: pyHanko reserves about 4.8 KB per CMS signature container and
 writes it hex-encoded, so the two signatures alone take ≈ 19 KB of the PDF (≈ 28 KB signed,
@@ -75,7 +78,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +183,7 @@ class Config:
     sign_min_batch_s: float
     hub_n: int  # packages per hub phase
     hub_warmup: int  # packages sent to each hub before the clock starts
+    hub_rounds: int  # each hub phase is cut into this many rounds, policies interleaved
     pdf_pool: int  # distinct signed PDFs the hub packages cycle through
     profile_calls: int
 
@@ -190,6 +194,7 @@ FULL = Config(
     sign_min_batch_s=0.3,
     hub_n=200,
     hub_warmup=10,
+    hub_rounds=5,
     pdf_pool=40,
     profile_calls=40,
 )
@@ -199,6 +204,7 @@ QUICK = Config(
     sign_min_batch_s=0.0,
     hub_n=8,
     hub_warmup=2,
+    hub_rounds=2,
     pdf_pool=2,
     profile_calls=3,
 )
@@ -825,55 +831,88 @@ def make_hub_packages(cfg: Config, pki: Pki, stamps: Stamps) -> HubPackages:
     return made
 
 
+def settle(hub: HubProcess, timeout_s: float = 10.0) -> None:
+    """Wait until the hub is idle (its dispatcher done with the last phase): CPU time
+    grows by less than 5 ms over 0.2 s, or ``timeout_s`` passed."""
+    deadline = time.monotonic() + timeout_s
+    before = hub.cpu()
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = hub.cpu()
+        if now - before < 0.005:
+            return
+        before = now
+
+
+@dataclass
+class Phase:
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+
 def hub_rows(cfg: Config, work: Path, pki: Pki, made: HubPackages) -> tuple[list[Row], list[str]]:
+    """One hub per policy, all running; each phase (1, then 4 clients) is cut into
+    ``cfg.hub_rounds`` rounds, and in every round each policy sends its share, the order of
+    the policies rotating: a change of load on the machine hits every policy alike."""
     rows: list[Row] = []
     notes: list[str] = []
-    per_s: dict[tuple[str, int], float] = {}
-    for policy in POLICIES:
-        hub = start_hub(work, policy, pki.trust_dir)
-        try:
-            client = HubClient(hub)
-            client.intake(made.warmup, 1)  # warm-up: neither timed nor counted
-            for clients, packages in made.phases.items():
-                cpu0 = hub.cpu()
-                wall, latencies, ids = client.intake(packages, clients)
-                cpu = hub.cpu() - cpu0
-                rate = len(packages) / wall
-                per_s[(policy, clients)] = rate
-                vs = (
-                    "(baseline)"
-                    if policy == "off"
-                    else f"{per_s[('off', clients)] / rate:,.1f}× off"
-                )
-                check = _check_recorded(client, policy, [ids[0], ids[-1]])
+    hubs: dict[str, HubProcess] = {}
+    try:
+        for policy in POLICIES:
+            hubs[policy] = start_hub(work, policy, pki.trust_dir)
+        clients_of = {policy: HubClient(hub) for policy, hub in hubs.items()}
+        for policy in POLICIES:
+            clients_of[policy].intake(made.warmup, 1)  # warm-up: neither timed nor counted
+            settle(hubs[policy])
+        for clients, packages in made.phases.items():
+            phases = {policy: Phase() for policy in POLICIES}
+            rounds = max(1, min(cfg.hub_rounds, len(packages) // clients))
+            for r in range(rounds):
+                chunk = packages[r::rounds]
+                order = POLICIES[r % len(POLICIES) :] + POLICIES[: r % len(POLICIES)]
+                for policy in order:
+                    hub, phase = hubs[policy], phases[policy]
+                    cpu0 = hub.cpu()
+                    wall, latencies, ids = clients_of[policy].intake(chunk, clients)
+                    phase.wall_s += wall
+                    phase.latencies += latencies
+                    phase.ids += ids
+                    settle(hub)  # the dispatcher's work for this round counts here
+                    phase.cpu_s += hub.cpu() - cpu0
+            off_rate = len(phases["off"].ids) / phases["off"].wall_s
+            for policy in POLICIES:
+                phase = phases[policy]
+                rate = len(phase.ids) / phase.wall_s
                 rows.append(
                     Row(
                         hub_label(policy, clients),
                         made.size_max,
-                        len(packages),
-                        statistics.median(latencies),
-                        percentile(latencies, 99),
+                        len(phase.ids),
+                        statistics.median(phase.latencies),
+                        percentile(phase.latencies, 99),
                         rate,
-                        vs,
-                        cpu / len(packages) * 1e3,
-                        check,
+                        "(baseline)" if policy == "off" else f"{off_rate / rate:,.1f}× off",
+                        phase.cpu_s / len(phase.ids) * 1e3,
+                        _check_recorded(clients_of[policy], policy, phase.ids),
                     )
                 )
-            if policy == "require":
-                notes.append(_check_refusal(client, made.unsigned))
-            notes.append(f"hub {policy}: trust {hub.trust}")
-        finally:
-            code = hub.stop()
+        notes.append(_check_refusal(clients_of["require"], made.unsigned))
+        notes.append(f"trust store of each hub: {hubs['require'].trust}")
+    finally:
+        codes = {policy: hub.stop() for policy, hub in hubs.items()}
+    for policy, code in codes.items():
         if code != 0:
-            raise RuntimeError(f"hub {policy} exited with {code}:\n{_tail(hub.log_path)}")
+            raise RuntimeError(f"hub {policy} exited with {code}:\n{_tail(hubs[policy].log_path)}")
     return rows, notes
 
 
 def _check_recorded(client: HubClient, policy: str, ids: list[str]) -> str:
-    """The verdicts the hub recorded on two messages of the phase (untimed)."""
+    """The verdicts the hub recorded on three messages of the phase (untimed)."""
     http = client.http()
     try:
-        for message_id in ids:
+        for message_id in (ids[0], ids[len(ids) // 2], ids[-1]):
             sig = client.signatures(http, message_id)
             want = (None, None) if policy == "off" else ("valid", "valid")
             if (sig.get("pdf"), sig.get("package")) != want:
@@ -1292,7 +1331,8 @@ def run(cfg: Config, work: Path, quick: bool, with_profile: bool) -> int:
         print(note)
     print(
         "hub: a child process (uvicorn on 127.0.0.1, the app of lienthong.hub.app.create_app), "
-        "SQLite WAL synchronous=FULL, local blobs; one hub per policy, the same packages"
+        "SQLite WAL synchronous=FULL, local blobs; one hub per policy, the same packages, "
+        f"policies interleaved in {cfg.hub_rounds} rounds per phase"
     )
     print(
         "median ms: per call (micro rows) or per POST (hub rows, p50; p99 nearest rank); "

@@ -37,6 +37,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
+import threading
+import time
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +47,7 @@ from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator.context import ValidationContext
@@ -116,6 +120,37 @@ def check_certificate(
     )
 
 
+# Checks "at now" are cached: path validation dominates verification (≈ 6 ms per
+# certificate, bench/signatures.py) and a hub sees the same few signers all day. The key
+# covers the certificate, the certificates that came with it, every root, intermediate and
+# CRL of the trust store (by fingerprint) and the usages, so a new CRL or root is a new key;
+# an entry lives at most _CACHE_SECONDS and never past the certificate's expiry or the
+# earliest CRL's next update.
+_CACHE_SECONDS = 300
+_CACHE_MAX = 2048
+_cache: dict[bytes, tuple[float, CertCheck]] = {}
+_cache_lock = threading.Lock()
+
+
+def _cache_key(
+    cert: x509.Certificate, extra: list[x509.Certificate], trust: TrustStore, usages: set[str]
+) -> bytes:
+    h = hashlib.sha256()
+    for c in (cert, *extra, *trust.roots, *trust.intermediates):
+        h.update(c.fingerprint(hashes.SHA256()))
+    for crl in trust.crls:
+        h.update(hashlib.sha256(crl.public_bytes(Encoding.DER)).digest())
+    h.update(",".join(sorted(usages)).encode())
+    return h.digest()
+
+
+def _cache_until(cert: x509.Certificate, trust: TrustStore, now: datetime) -> float:
+    limits = [cert.not_valid_after_utc]
+    limits += [c.next_update_utc for c in trust.crls if c.next_update_utc is not None]
+    seconds = min((t - now).total_seconds() for t in limits)
+    return time.monotonic() + max(0.0, min(seconds, _CACHE_SECONDS))
+
+
 async def check_certificate_async(
     cert: x509.Certificate,
     *,
@@ -124,7 +159,33 @@ async def check_certificate_async(
     at: datetime | None = None,
     usage: str | Iterable[str] = "digital_signature",
 ) -> CertCheck:
-    """The coroutine behind :func:`check_certificate`."""
+    """The coroutine behind :func:`check_certificate` (cached for checks at "now")."""
+    if at is not None:
+        return await _check(cert, extra_certs=extra_certs, trust=trust, at=at, usage=usage)
+    extra = list(extra_certs)
+    usages = {usage} if isinstance(usage, str) else set(usage)
+    key = _cache_key(cert, extra, trust, usages)
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    now = _utc(None)
+    result = await _check(cert, extra_certs=extra, trust=trust, at=now, usage=usages)
+    with _cache_lock:
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+        _cache[key] = (_cache_until(cert, trust, now), result)
+    return result
+
+
+async def _check(
+    cert: x509.Certificate,
+    *,
+    extra_certs: Iterable[x509.Certificate],
+    trust: TrustStore,
+    at: datetime | None,
+    usage: str | Iterable[str],
+) -> CertCheck:
     moment = _utc(at)
     extra = list(extra_certs)
     usages = {usage} if isinstance(usage, str) else set(usage)

@@ -50,12 +50,16 @@ class Metrics:
             self.counters[name] = self.counters.get(name, 0) + by
 
     def render(self) -> str:
-        lines = []
+        """Prometheus text format: one ``# TYPE`` line per metric, then its samples."""
         with self.lock:
-            for name, value in sorted(self.counters.items()):
-                base = name.partition("{")[0]
-                lines.append(f"# TYPE {base} counter")
-                lines.append(f"{name} {value}")
+            items = sorted(self.counters.items())
+        lines: list[str] = []
+        for name, value in items:
+            base = name.partition("{")[0]
+            declared = f"# TYPE {base} counter"
+            if declared not in lines:
+                lines.append(declared)
+            lines.append(f"{name} {value}")
         return "\n".join(lines) + "\n"
 
 

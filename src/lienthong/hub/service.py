@@ -6,11 +6,16 @@ raises a typed :class:`HubError`, and nothing is written before the last step):
 
 1. the system is authenticated (by the API edge) and active;
 2. the size limit was enforced while the body was spooled (by the edge, before reading it);
-3. :func:`_read` — parse safely and validate (typed problems);
+3. :func:`_read` — parse safely, check stored field lengths, validate (typed problems);
 4. :func:`_authorise_sender` — the system may send as ``From/OrganId``;
 5. :func:`_dedup_key` / lookup — a resend of the same package returns the original id;
-6. store the payload (content-addressed) then, in ONE transaction committed by the edge:
-   the message, one delivery per recipient, the outbox entry and the audit records.
+6. :func:`lienthong.hub.signatures.verify` — signatures under the hub's policy;
+7. the payload is stored (content-addressed);
+8. :func:`commit` — in ONE short transaction committed by the edge: the message, one
+   delivery per recipient, the outbox entry and the audit records.
+
+Steps 3–7 are :func:`prepare` (reads only; the edge runs it without the write lock),
+step 8 is :func:`commit`; :func:`accept` runs both in one session.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class Hub:
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         self.read_sessions: sessionmaker[Session] = read_only_factory(self.engine)
         self._write_lock: contextlib.AbstractContextManager[Any] = (
-            threading.Lock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+            threading.RLock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
         self.blobs = blobs or blob_store_from_url(settings.effective_blob_url)
         self.limits = Limits(

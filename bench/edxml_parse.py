@@ -31,7 +31,6 @@ import binascii
 import hashlib
 import json
 import os
-import platform
 import random
 import resource
 import statistics
@@ -45,11 +44,9 @@ from pathlib import Path
 
 from lxml import etree
 
-import lienthong
-from lienthong.edxml.attachments import DEFAULT_LIMITS, Blob
+from lienthong.edxml.attachments import DEFAULT_LIMITS
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import (
-    Attachment,
     Business,
     DocumentCode,
     DocumentType,
@@ -62,7 +59,17 @@ from lienthong.edxml.model import (
 )
 from lienthong.edxml.parser import parse
 
-MB = 1_000_000
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/X.py`
+from bench.common import (
+    MB,
+    batch_seconds,
+    describe_source,
+    machine_line,
+    pdf_attachment,
+    print_aligned,
+    sender,
+)
+
 _GEN_CHUNK = 3 << 20  # raw bytes per generated chunk: a multiple of 3, so no inner padding
 _MARKER = b"\xfb\xefLIENTHONG-BENCH-PLACEHOLDER\xfb\xef"
 
@@ -145,16 +152,7 @@ def edoc_model(content: bytes) -> Edoc:
         Organization(organ_id="000.00.14.H41", organ_name="Sở Tài chính tỉnh Nghệ An"),
     ]
     return Edoc(
-        sender=Organization(
-            organ_id="000.00.00.H41",
-            organization_in_charge="Ủy ban nhân dân tỉnh Nghệ An",
-            organ_name="Văn phòng Ủy ban nhân dân tỉnh Nghệ An",
-            organ_add="Số 03 đường Trường Thi, thành phố Vinh, tỉnh Nghệ An",
-            email="vanphong@nghean.gov.vn",
-            telephone="02383844345",
-            fax="02383843049",
-            website="https://nghean.gov.vn",
-        ),
+        sender=sender(fax="02383843049", website="https://nghean.gov.vn"),
         recipients=recipients,
         code=DocumentCode(number="4521", notation="UBND-VX"),
         promulgation=PromulgationInfo(place="Nghệ An", date="2026/11/20"),
@@ -196,11 +194,10 @@ def edoc_model(content: bytes) -> Edoc:
         trace_headers=[TraceHeader(organ_id="000.00.00.H41", timestamp="2026/11/20 08:30:15")],
         business=Business(doc_type="0", reason="Văn bản điện tử mới", paper="0"),
         attachments=[
-            Attachment(
-                name="4521-UBND-VX_trien-khai-lien-thong.pdf",
-                description="Công văn số 4521/UBND-VX về triển khai liên thông văn bản",
-                content_type="application/pdf",
-                content=Blob.from_bytes(content),
+            pdf_attachment(
+                "4521-UBND-VX_trien-khai-lien-thong.pdf",
+                "Công văn số 4521/UBND-VX về triển khai liên thông văn bản",
+                content,
             )
         ],
     )
@@ -250,13 +247,6 @@ def calibrate(fn: Callable[[], object], min_seconds: float) -> int:
         if elapsed >= min_seconds:
             return n
         n = max(n * 2, int(n * min_seconds / max(elapsed, 1e-9) * 1.2))
-
-
-def batch_seconds(fn: Callable[[], object], n: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - t0) / n
 
 
 @dataclass(frozen=True)
@@ -432,7 +422,7 @@ def fmt_size(n: int) -> str:
 
 def print_table(rows: list[Row]) -> None:
     header = ("case", "package", "median", "pkg/s", "MB/s", "RSS growth", "vs lxml", "goal")
-    lines: list[tuple[str, ...]] = [header]
+    lines: list[tuple[str, ...]] = []
     for r in rows:
         if r.seconds is not None:
             median = f"{r.seconds * 1e3:.3f} ms" if r.seconds < 1 else f"{r.seconds:.3f} s"
@@ -444,53 +434,13 @@ def print_table(rows: list[Row]) -> None:
         baseline = "-" if r.goal else "(baseline)"
         ratio = f"{r.ratio:.2f}×" if r.ratio is not None else baseline
         lines.append((r.label, fmt_size(r.size), median, per_s, mbps, growth, ratio, r.goal))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for i, line in enumerate(lines):
-        cells = [
-            c.ljust(w) if j in (0, 7) else c.rjust(w)
-            for j, (c, w) in enumerate(zip(line, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print_aligned(header, lines)
 
 
 def describe_machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     lxml_version = ".".join(map(str, etree.LXML_VERSION))
     libxml2 = ".".join(map(str, etree.LIBXML_VERSION))
-    return (
-        f"{os.cpu_count()} CPUs, {cpu}; Python {platform.python_version()}; "
-        f"lxml {lxml_version} (libxml2 {libxml2}); lienthong {lienthong.__version__}"
-    )
-
-
-def describe_source() -> str:
-    """The commit measured, and whether src/ differs from it (others edit concurrently)."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "src"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "source: unknown (not a git checkout)"
-    return f"source: commit {commit}" + (" + uncommitted changes in src/" if dirty else "")
+    return machine_line(f"lxml {lxml_version} (libxml2 {libxml2})")
 
 
 def main(argv: list[str] | None = None) -> int:

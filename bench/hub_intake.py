@@ -45,18 +45,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import cProfile
-import hashlib
-import json
 import os
-import platform
-import pstats
 import random
-import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -69,12 +61,9 @@ from typing import Any
 
 import httpx
 
-import lienthong
 from lienthong.client.vdxp import VdxpClient
-from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import (
-    Attachment,
     Business,
     DocumentCode,
     DocumentType,
@@ -86,17 +75,30 @@ from lienthong.edxml.model import (
     TraceHeader,
 )
 
-MB = 1_000_000
-SENDER_AGENCY = "000.00.00.H41"
-SENDER_NAME = "Ủy ban nhân dân tỉnh Nghệ An"
-RECIPIENT_AGENCY = "000.00.00.G22"
-RECIPIENT_NAME = "Văn phòng Chính phủ"
-SENDER_SYSTEM = "bench.qlvb.h41"
-RECIPIENT_SYSTEM = "bench.qlvb.g22"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/X.py`
+from bench.common import (
+    MB,
+    RECIPIENT_AGENCY,
+    RECIPIENT_NAME,
+    RECIPIENT_SYSTEM,
+    SENDER_AGENCY,
+    SENDER_SYSTEM,
+    HubProcess,
+    describe_source,
+    filler_pdf,
+    loadavg,
+    machine_line,
+    pdf_attachment,
+    percentile,
+    print_aligned,
+    run_clients,
+    sender,
+    start_hub,
+)
+
 ATTACHMENT_BYTES = 12_000
 CONCURRENCY = 4
 WINDOW_PAGE = 100
-_STOPPER = "bench-stop-on-eof"
 
 # Row labels (the smoke test looks for them).
 FLOOR_HTTP = "baseline: HTTP floor GET /healthz"
@@ -143,15 +145,7 @@ QUICK = Config(n=30, floor_requests=150, commits=100, latency_n=20, warmup=3)
 def edoc_model(number: int, content: bytes) -> Edoc:
     """A realistic công văn of a provincial People's Committee to the Government Office."""
     return Edoc(
-        sender=Organization(
-            organ_id=SENDER_AGENCY,
-            organization_in_charge=SENDER_NAME,
-            organ_name="Văn phòng Ủy ban nhân dân tỉnh Nghệ An",
-            organ_add="Số 03 đường Trường Thi, thành phố Vinh, tỉnh Nghệ An",
-            email="vanphong@nghean.gov.vn",
-            telephone="02383844345",
-            website="https://nghean.gov.vn",
-        ),
+        sender=sender(website="https://nghean.gov.vn"),
         recipients=[Organization(organ_id=RECIPIENT_AGENCY, organ_name=RECIPIENT_NAME)],
         code=DocumentCode(number=str(number), notation="UBND-VX"),
         promulgation=PromulgationInfo(place="Nghệ An", date="2026/11/20"),
@@ -184,56 +178,13 @@ def edoc_model(number: int, content: bytes) -> Edoc:
         trace_headers=[TraceHeader(organ_id=SENDER_AGENCY, timestamp="2026/11/20 08:30:15")],
         business=Business(doc_type="0", reason="Văn bản điện tử mới", paper="0"),
         attachments=[
-            Attachment(
-                name=f"{number}-UBND-VX_bao-cao-lien-thong.pdf",
-                description=f"Báo cáo số {number}/UBND-VX về liên thông văn bản điện tử",
-                content_type="application/pdf",
-                content=Blob.from_bytes(content),
+            pdf_attachment(
+                f"{number}-UBND-VX_bao-cao-lien-thong.pdf",
+                f"Báo cáo số {number}/UBND-VX về liên thông văn bản điện tử",
+                content,
             )
         ],
     )
-
-
-def pdf_attachment(number: int, size: int, rng: random.Random) -> bytes:
-    """A structurally valid one-page PDF (unsigned) of about ``size`` bytes: catalog, page,
-    Helvetica, one text content stream made distinct by random hex, a correct xref."""
-    lines = [b"BT /F1 10 Tf 56 800 Td 12 TL"]
-    body = 0
-    budget = max(0, size - 700)  # the objects around the stream take ~ 650 bytes
-    line_no = 0
-    while body < budget:
-        line_no += 1
-        line = b"(Bao cao so %d, dong %d: %s) '" % (
-            number,
-            line_no,
-            rng.randbytes(24).hex().encode(),
-        )
-        lines.append(line)
-        body += len(line) + 1
-    lines.append(b"ET")
-    stream = b"\n".join(lines)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-    ]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (i, obj)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 class Packages:
@@ -247,220 +198,15 @@ class Packages:
         out = []
         for _ in range(count):
             self.number += 1
-            pdf = pdf_attachment(self.number, ATTACHMENT_BYTES, self.rng)
+            pdf = filler_pdf(self.number, ATTACHMENT_BYTES, self.rng)
             out.append(build(edoc_model(self.number, pdf)))
         return out
-
-
-# --------------------------------------------------------------------------- the hub
-
-
-def serve_child(config_path: str) -> int:
-    """The hub process: seed the directory, bind a free port, report it, serve."""
-    import uvicorn
-
-    from lienthong.core import logging as jsonlog
-    from lienthong.core.settings import Settings
-    from lienthong.hub import directory
-    from lienthong.hub.app import Hub, create_app
-
-    cfg = json.loads(Path(config_path).read_text(encoding="utf-8"))
-    profiles: list[cProfile.Profile] = []
-    if cfg.get("profile"):
-        profiles = _profile_all_threads()
-    jsonlog.configure()  # as `lienthong hub serve`: one JSON line per accepted package
-    settings = Settings(
-        data_dir=Path(cfg["data_dir"]), database_url=cfg["database_url"], hub_id="lienthong-bench"
-    )
-    hub = Hub(settings)
-    creds: dict[str, dict[str, str]] = {}
-    with hub.session() as s:
-        directory.add_agency(s, code=SENDER_AGENCY, name=SENDER_NAME)
-        directory.add_agency(s, code=RECIPIENT_AGENCY, name=RECIPIENT_NAME)
-        for system_id, agency in (
-            (SENDER_SYSTEM, SENDER_AGENCY),
-            (RECIPIENT_SYSTEM, RECIPIENT_AGENCY),
-        ):
-            new = directory.add_system(s, system_id=system_id, agencies=[agency], name=system_id)
-            creds[system_id] = {"secret": new.secret, "api_key": new.api_key}
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(hub), log_level="warning", timeout_graceful_shutdown=10)
-    )
-    ready = Path(cfg["ready_file"])
-    tmp = ready.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"port": port, "creds": creds}), encoding="utf-8")
-    tmp.replace(ready)
-    threading.Thread(target=_exit_on_eof, args=(server,), name=_STOPPER, daemon=True).start()
-    try:
-        server.run(sockets=[sock])
-    finally:
-        hub.close()
-        if profiles:
-            _dump_profiles(profiles, cfg["profile"])
-    return 0
-
-
-def _exit_on_eof(server: Any) -> None:
-    """The parent closes our stdin to stop us (uvicorn re-raises SIGTERM after its graceful
-    shutdown, which would skip closing the hub and writing the profile)."""
-    sys.stdin.buffer.read()
-    server.should_exit = True
-
-
-def _profile_all_threads() -> list[cProfile.Profile]:
-    """cProfile every thread of the process: the event loop (this thread) and each worker
-    thread started later (the thread pool, the dispatcher) gets its own profiler."""
-    profiles: list[cProfile.Profile] = []
-    lock = threading.Lock()
-
-    def start(_frame: Any, _event: str, _arg: Any) -> None:
-        if threading.current_thread().name == _STOPPER:
-            sys.setprofile(None)  # it only waits for the parent
-            return
-        profiler = cProfile.Profile()
-        with lock:
-            profiles.append(profiler)
-        profiler.enable()  # replaces this hook, in this thread only
-
-    threading.setprofile(start)
-    main = cProfile.Profile()
-    profiles.append(main)
-    main.enable()
-    return profiles
-
-
-class _Snapshot:
-    """Stats of a profiler still enabled in another thread, without disabling it there."""
-
-    def __init__(self, profiler: cProfile.Profile) -> None:
-        self.profiler = profiler
-        self.stats: dict[Any, Any] = {}
-
-    def create_stats(self) -> None:
-        self.profiler.snapshot_stats()
-        self.stats = self.profiler.stats
-
-
-def _dump_profiles(profiles: list[cProfile.Profile], path: str) -> None:
-    profiles[0].disable()
-    stats = pstats.Stats(_Snapshot(profiles[0]))  # type: ignore[arg-type]
-    for p in profiles[1:]:
-        stats.add(_Snapshot(p))  # type: ignore[arg-type]
-    stats.dump_stats(path)
-    with open(path + ".txt", "w", encoding="utf-8") as out:
-        report = pstats.Stats(path, stream=out)
-        report.sort_stats("tottime").print_stats(45)
-        report.sort_stats("cumulative").print_stats(60)
-
-
-@dataclass
-class HubProcess:
-    proc: subprocess.Popen[bytes]
-    url: str
-    creds: dict[str, dict[str, str]]
-    log_path: Path
-
-    def rss(self) -> tuple[int, int]:
-        """(current, peak) resident set size of the hub process, bytes (Linux)."""
-        now = peak = 0
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    now = int(line.split()[1]) * 1024
-                elif line.startswith("VmHWM:"):
-                    peak = int(line.split()[1]) * 1024
-        return now, peak
-
-    def cpu(self) -> float:
-        """CPU seconds (user + system) the hub process has used so far (Linux)."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def metrics(self) -> dict[str, int]:
-        text = httpx.get(self.url + "/metrics", timeout=10).text
-        out = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                out[name] = int(float(value))
-        return out
-
-    def stop(self) -> int:
-        """Graceful stop (stdin closed); SIGTERM, then SIGKILL if it hangs."""
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        for action in (None, signal.SIGTERM, signal.SIGKILL):
-            if action is not None and self.proc.poll() is None:
-                self.proc.send_signal(action)
-            try:
-                return self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                continue
-        return self.proc.wait()
 
 
 def hub_database_url(work: Path, database_url: str) -> str:
     from lienthong.core.settings import Settings
 
     return Settings(data_dir=work / "hub", database_url=database_url).effective_database_url
-
-
-def start_hub(work: Path, database_url: str, profile: str | None) -> HubProcess:
-    data_dir = work / "hub"
-    ready = work / "ready.json"
-    config = work / "hub-config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "data_dir": str(data_dir),
-                "database_url": database_url,
-                "ready_file": str(ready),
-                "profile": profile,
-            }
-        ),
-        encoding="utf-8",
-    )
-    log_path = work / "hub.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--serve-child", str(config)],
-            stdin=subprocess.PIPE,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"the hub did not start:\n{_tail(log_path)}")
-        time.sleep(0.05)
-    info = json.loads(ready.read_text(encoding="utf-8"))
-    url = f"http://127.0.0.1:{info['port']}"
-    while True:
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"the hub is not ready:\n{_tail(log_path)}")
-        time.sleep(0.05)
-    return HubProcess(proc, url, info["creds"], log_path)
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -513,60 +259,6 @@ class Result:
     @property
     def per_s(self) -> float | None:
         return self.n / self.wall_s if self.wall_s else None
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
-    return ordered[rank - 1]
-
-
-def _nothing() -> None:
-    return None
-
-
-def run_clients(
-    items: Sequence[Any],
-    clients: int,
-    make_worker: Callable[[], tuple[Callable[[Any], None], Callable[[], None]]],
-) -> tuple[float, list[float]]:
-    """Split ``items`` between ``clients`` threads; each thread builds its worker (its own
-    HTTP connection, warmed up) before the common start; returns (wall seconds, latencies)."""
-    chunks = [list(items[i::clients]) for i in range(clients)]
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(clients + 1)
-
-    def body(index: int) -> None:
-        close: Callable[[], None] = _nothing
-        try:
-            work, close = make_worker()
-            barrier.wait()
-            out = latencies[index]
-            for item in chunks[index]:
-                t0 = time.perf_counter()
-                work(item)
-                out.append(time.perf_counter() - t0)
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.abort()
-        finally:
-            close()
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    with contextlib.suppress(threading.BrokenBarrierError):
-        barrier.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    if errors:
-        raise errors[0]
-    return wall, [x for chunk in latencies for x in chunk]
 
 
 class Bench:
@@ -884,7 +576,7 @@ def pg_commits(url: str, commits: int) -> Result:
 
 def print_table(rows: list[Result]) -> None:
     header = ("case", "n", "clients", "ops/s", "p50 ms", "p99 ms", "hub CPU", "client CPU", "note")
-    lines: list[tuple[str, ...]] = [header]
+    lines: list[tuple[str, ...]] = []
     for r in rows:
         per_s = f"{r.per_s:,.0f}" if r.per_s else "-"
         p50 = f"{statistics.median(r.latencies) * 1e3:.2f}" if r.latencies else "-"
@@ -893,15 +585,7 @@ def print_table(rows: list[Result]) -> None:
         hub_cpu = f"{r.hub_cpu_s / r.n * 1e3:.2f}" if r.hub_cpu_s is not None else "-"
         client_cpu = f"{r.client_cpu_s / r.n * 1e3:.2f}" if r.client_cpu_s is not None else "-"
         lines.append((r.label, str(r.n), clients, per_s, p50, p99, hub_cpu, client_cpu, r.note))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for i, line in enumerate(lines):
-        cells = [
-            c.ljust(w) if j in (0, 8) else c.rjust(w)
-            for j, (c, w) in enumerate(zip(line, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print_aligned(header, lines)
 
 
 def describe_machine(database: str) -> str:
@@ -909,19 +593,12 @@ def describe_machine(database: str) -> str:
     import sqlalchemy
     import uvicorn
 
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{os.cpu_count()} CPUs (shared by the client and the hub), {cpu}; "
-        f"Python {platform.python_version()}; uvicorn {uvicorn.__version__}, "
-        f"fastapi {fastapi.__version__}, SQLAlchemy {sqlalchemy.__version__}, "
-        f"httpx {httpx.__version__}; lienthong {lienthong.__version__}\n"
-        f"database: {database}"
+    libraries = (
+        f"uvicorn {uvicorn.__version__}, fastapi {fastapi.__version__}, "
+        f"SQLAlchemy {sqlalchemy.__version__}, httpx {httpx.__version__}"
     )
+    machine = machine_line(libraries, " (shared by the client and the hub)")
+    return f"{machine}\ndatabase: {database}"
 
 
 def describe_hub_settings() -> str:
@@ -934,43 +611,6 @@ def describe_hub_settings() -> str:
     return "hub settings: defaults (" + ", ".join(shown) + "); blobs in a local folder"
 
 
-def _loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
-
-
-def describe_source() -> str:
-    """The commit measured and, when src/ differs from it (others edit concurrently), how:
-    the files changed and a fingerprint of the working tree's differences."""
-    root = Path(__file__).resolve().parents[1]
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
-        ).stdout
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD").strip()
-        changed = git("diff", "HEAD", "--name-only", "--", "src").split()
-        untracked = git("ls-files", "--others", "--exclude-standard", "--", "src").split()
-        diff = git("diff", "HEAD", "--", "src")
-    except (OSError, subprocess.CalledProcessError):
-        return "source: unknown (not a git checkout)"
-    if not changed and not untracked:
-        return f"source: commit {commit}, no local changes in src/"
-    h = hashlib.sha256(diff.encode("utf-8"))
-    for name in sorted(untracked):
-        h.update(name.encode("utf-8"))
-        with contextlib.suppress(OSError):
-            h.update((root / name).read_bytes())
-    return (
-        f"source: commit {commit} + uncommitted changes in src/ ({len(changed)} modified, "
-        f"{len(untracked)} new files; fingerprint {h.hexdigest()[:12]})"
-    )
-
-
 def run(cfg: Config, work: Path, database_url: str, profile: str | None, quick: bool) -> int:
     db_label = (
         f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=FULL) in {work}"
@@ -981,7 +621,7 @@ def run(cfg: Config, work: Path, database_url: str, profile: str | None, quick: 
     print(describe_machine(db_label))
     print(describe_source())
     print(describe_hub_settings())
-    print(f"load average at start: {_loadavg()} (other work on the machine skews the figures)")
+    print(f"load average at start: {loadavg()} (other work on the machine skews the figures)")
     if profile:
         print(f"PROFILING the hub (cProfile in every thread): figures are slowed; {profile}")
 
@@ -1006,7 +646,8 @@ def run(cfg: Config, work: Path, database_url: str, profile: str | None, quick: 
         rows.append(pg_commits(database_url, cfg.commits))
         rows[-1].client_cpu_s = time.process_time() - t0
 
-    hub = start_hub(work, database_url, profile)
+    settings = {"data_dir": str(work / "hub"), "database_url": database_url}
+    hub = start_hub(work, settings, profile)
     try:
         bench = Bench(hub)
         m = bench.measured
@@ -1054,7 +695,7 @@ def run(cfg: Config, work: Path, database_url: str, profile: str | None, quick: 
         f"hub process RSS at the end {rss / MB:.1f} MB (peak {peak / MB:.1f} MB); "
         f"hub exit code {code}"
     )
-    print(f"load average at the end: {_loadavg()}")
+    print(f"load average at the end: {loadavg()}")
     print(
         "ops/s: requests (floors), commits, packages accepted, or packages received (fetch + "
         "ack) per second of wall time; p50/p99: per operation, nearest rank"
@@ -1089,10 +730,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="cProfile every thread of the hub; write pstats to PATH and a summary to PATH.txt",
     )
-    ap.add_argument("--serve-child", metavar="CONFIG", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.serve_child:
-        return serve_child(args.serve_child)
 
     cfg = QUICK if args.quick else FULL
     profile = os.path.abspath(args.profile_server) if args.profile_server else None

@@ -57,7 +57,6 @@ candidate and its baseline alternate in every repeat; figures are medians over r
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import hashlib
 import importlib.util
@@ -65,17 +64,12 @@ import io
 import json
 import math
 import os
-import platform
 import pstats
 import random
-import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -90,11 +84,8 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from lxml import etree
 
-import lienthong
-from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import (
-    Attachment,
     Business,
     DocumentCode,
     DocumentType,
@@ -112,20 +103,34 @@ from lienthong.pki.revocation import check_certificate
 from lienthong.pki.verdict import Verdict
 from lienthong.pki.xmldsig import sign_package, verify_package
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/X.py`
+from bench.common import (
+    RECIPIENT_AGENCY,
+    RECIPIENT_NAME,
+    ROOT,
+    SENDER_AGENCY,
+    SENDER_NAME,
+    SENDER_SYSTEM,
+    HubProcess,
+    batch_seconds,
+    describe_source,
+    filler_pdf,
+    loadavg,
+    machine_line,
+    pdf_attachment,
+    percentile,
+    print_aligned,
+    run_clients,
+    sender,
+    start_hub,
+    tail,
+)
+
 KB = 1000
-MB = 1_000_000
-ROOT = Path(__file__).resolve().parents[1]
-SENDER_AGENCY = "000.00.00.H41"  # the agency of the test PKI's person and organisation
-SENDER_NAME = "Ủy ban nhân dân tỉnh Nghệ An"
-RECIPIENT_AGENCY = "000.00.00.G22"
-RECIPIENT_NAME = "Văn phòng Chính phủ"
-SENDER_SYSTEM = "bench.qlvb.h41"
-RECIPIENT_SYSTEM = "bench.qlvb.g22"
 FILLER_BYTES = 12_000  # the attachment of the ≈ 20 KB package (package verify/sign rows)
 IMAGE_DPI = 100  # signer's image and seal, at real size (50 x 20 mm, 38 mm)
 CONCURRENCY = 4
 POLICIES = ("off", "flag", "require")
-_STOPPER = "bench-stop-on-eof"
 
 # Row labels (the smoke test looks for them).
 PDF_VERIFY_RSA = "PDF verify_pdf, RSA-2048 (person + org)"
@@ -308,51 +313,10 @@ def signed_pdf(number: int, person: Credentials, org: Credentials, stamps: Stamp
     return sign_org(once, org, seal=stamps.seal)
 
 
-def filler_pdf(number: int, size: int, rng: random.Random) -> bytes:
-    """A structurally valid one-page PDF of about ``size`` bytes (distinct text)."""
-    lines = [b"BT /F1 10 Tf 56 800 Td 12 TL"]
-    body = 0
-    while body < max(0, size - 700):
-        line = b"(Bao cao so %d: %s) '" % (number, rng.randbytes(24).hex().encode())
-        lines.append(line)
-        body += len(line) + 1
-    lines.append(b"ET")
-    stream = b"\n".join(lines)
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-    ]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (i, obj)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
 def edoc_model(number: int, attachment: bytes) -> Edoc:
     """A công văn of the provincial People's Committee to the Government Office."""
     return Edoc(
-        sender=Organization(
-            organ_id=SENDER_AGENCY,
-            organization_in_charge=SENDER_NAME,
-            organ_name="Văn phòng Ủy ban nhân dân tỉnh Nghệ An",
-            organ_add="Số 03 đường Trường Thi, thành phố Vinh, tỉnh Nghệ An",
-            email="vanphong@nghean.gov.vn",
-            telephone="02383844345",
-        ),
+        sender=sender(),
         recipients=[Organization(organ_id=RECIPIENT_AGENCY, organ_name=RECIPIENT_NAME)],
         code=DocumentCode(number=str(number), notation="QĐ-UBND"),
         promulgation=PromulgationInfo(place="Nghệ An", date="2026/11/27"),
@@ -371,11 +335,10 @@ def edoc_model(number: int, attachment: bytes) -> Edoc:
         trace_headers=[TraceHeader(organ_id=SENDER_AGENCY, timestamp="2026/11/27 08:30:15")],
         business=Business(doc_type="0", reason="Văn bản điện tử mới", paper="0"),
         attachments=[
-            Attachment(
-                name=f"{number}-QD-UBND.signed.pdf",
-                description=f"Quyết định số {number}/QĐ-UBND (bản ký số)",
-                content_type="application/pdf",
-                content=Blob.from_bytes(attachment),
+            pdf_attachment(
+                f"{number}-QD-UBND.signed.pdf",
+                f"Quyết định số {number}/QĐ-UBND (bản ký số)",
+                attachment,
             )
         ],
     )
@@ -535,16 +498,9 @@ class Row:
     note: str = ""
 
 
-def _batch(fn: Callable[[], object], calls: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - t0) / calls
-
-
 def _calls_for(fn: Callable[[], object], min_batch_s: float) -> int:
     fn()  # warm-up
-    once = _batch(fn, 1)
+    once = batch_seconds(fn, 1)
     return max(1, math.ceil(min_batch_s / max(once, 1e-7)))
 
 
@@ -568,11 +524,11 @@ def compare(
     base: list[float] = []
     for r in range(repeats):
         if r % 2 == 0:
-            cand.append(_batch(candidate, kc))
-            base.append(_batch(baseline, kb))
+            cand.append(batch_seconds(candidate, kc))
+            base.append(batch_seconds(baseline, kb))
         else:
-            base.append(_batch(baseline, kb))
-            cand.append(_batch(candidate, kc))
+            base.append(batch_seconds(baseline, kb))
+            cand.append(batch_seconds(candidate, kc))
     tc, tb = statistics.median(cand), statistics.median(base)
     return (
         Row(label, size, kc * repeats, tc, None, 1 / tc, f"{tc / tb:,.1f}× bare", None, note),
@@ -583,153 +539,10 @@ def compare(
 # --------------------------------------------------------------------------- the hub
 
 
-def serve_child(config_path: str) -> int:
-    """The hub process (as in bench/hub_intake.py, plus the signature settings): seed the
-    directory, bind a free port, report it, serve until stdin closes."""
-    import uvicorn
-
-    from lienthong.core import logging as jsonlog
-    from lienthong.core.settings import Settings
-    from lienthong.hub import directory
-    from lienthong.hub.app import Hub, create_app
-
-    cfg = json.loads(Path(config_path).read_text(encoding="utf-8"))
-    jsonlog.configure()  # as `lienthong hub serve`: one JSON line per accepted package
-    settings = Settings(
-        data_dir=Path(cfg["data_dir"]),
-        hub_id="lienthong-bench",
-        signature_policy=cfg["policy"],
-        trust_dir=Path(cfg["trust_dir"]),
-    )
-    hub = Hub(settings)
-    keys: dict[str, str] = {}
-    with hub.session() as s:
-        directory.add_agency(s, code=SENDER_AGENCY, name=SENDER_NAME)
-        directory.add_agency(s, code=RECIPIENT_AGENCY, name=RECIPIENT_NAME)
-        for system_id, agency in (
-            (SENDER_SYSTEM, SENDER_AGENCY),
-            (RECIPIENT_SYSTEM, RECIPIENT_AGENCY),
-        ):
-            new = directory.add_system(s, system_id=system_id, agencies=[agency], name=system_id)
-            keys[system_id] = new.api_key
-    trust = repr(hub.trust)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(hub), log_level="warning", timeout_graceful_shutdown=10)
-    )
-    ready = Path(cfg["ready_file"])
-    tmp = ready.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"port": port, "keys": keys, "trust": trust}), encoding="utf-8")
-    tmp.replace(ready)
-    threading.Thread(target=_exit_on_eof, args=(server,), name=_STOPPER, daemon=True).start()
-    try:
-        server.run(sockets=[sock])
-    finally:
-        hub.close()
-    return 0
-
-
-def _exit_on_eof(server: Any) -> None:
-    sys.stdin.buffer.read()
-    server.should_exit = True
-
-
-@dataclass
-class HubProcess:
-    proc: subprocess.Popen[bytes]
-    url: str
-    keys: dict[str, str]
-    trust: str
-    log_path: Path
-
-    def cpu(self) -> float:
-        """CPU seconds (user + system) of the hub process so far (Linux)."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> int:
-        """Graceful stop (stdin closed); SIGTERM, then SIGKILL if it hangs."""
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        for action in (None, signal.SIGTERM, signal.SIGKILL):
-            if action is not None and self.proc.poll() is None:
-                self.proc.send_signal(action)
-            try:
-                return self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                continue
-        return self.proc.wait()
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def start_hub(work: Path, policy: str, trust_dir: Path) -> HubProcess:
-    base = work / f"hub-{policy}"
-    base.mkdir(parents=True)
-    ready = base / "ready.json"
-    config = base / "config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "data_dir": str(base / "data"),
-                "policy": policy,
-                "trust_dir": str(trust_dir),
-                "ready_file": str(ready),
-            }
-        ),
-        encoding="utf-8",
-    )
-    log_path = base / "hub.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--serve-child", str(config)],
-            stdin=subprocess.PIPE,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"the hub did not start:\n{_tail(log_path)}")
-        time.sleep(0.05)
-    info = json.loads(ready.read_text(encoding="utf-8"))
-    url = f"http://127.0.0.1:{info['port']}"
-    while True:
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"the hub is not ready:\n{_tail(log_path)}")
-        time.sleep(0.05)
-    return HubProcess(proc, url, info["keys"], info["trust"], log_path)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100)."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), math.ceil(q * len(ordered) / 100)))
-    return ordered[rank - 1]
-
-
 class HubClient:
     def __init__(self, hub: HubProcess) -> None:
         self.hub = hub
-        self.auth = {"Authorization": f"Bearer {hub.keys[SENDER_SYSTEM]}"}
+        self.auth = {"Authorization": f"Bearer {hub.creds[SENDER_SYSTEM]['api_key']}"}
 
     def http(self) -> httpx.Client:
         client = httpx.Client(base_url=self.hub.url, timeout=120)
@@ -761,41 +574,14 @@ class HubClient:
     ) -> tuple[float, list[float], list[str]]:
         """Send ``packages`` split between ``clients`` threads (one keep-alive connection
         each, opened before the common start); (wall seconds, latencies, message ids)."""
-        chunks = [list(packages[i::clients]) for i in range(clients)]
-        latencies: list[list[float]] = [[] for _ in range(clients)]
-        ids: list[list[str]] = [[] for _ in range(clients)]
-        errors: list[BaseException] = []
-        barrier = threading.Barrier(clients + 1)
+        ids: list[str] = []
 
-        def body(index: int) -> None:
-            http: httpx.Client | None = None
-            try:
-                http = self.http()
-                barrier.wait()
-                for data in chunks[index]:
-                    t0 = time.perf_counter()
-                    ids[index].append(self.send(http, data))
-                    latencies[index].append(time.perf_counter() - t0)
-            except BaseException as exc:  # reported by the main thread
-                errors.append(exc)
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    barrier.abort()
-            finally:
-                if http is not None:
-                    http.close()
+        def make() -> tuple[Callable[[Any], None], Callable[[], None]]:
+            http = self.http()
+            return (lambda data: ids.append(self.send(http, data))), http.close
 
-        threads = [threading.Thread(target=body, args=(i,)) for i in range(clients)]
-        for t in threads:
-            t.start()
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait()
-        t0 = time.perf_counter()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
-        if errors:
-            raise errors[0]
-        return wall, [x for chunk in latencies for x in chunk], [x for c in ids for x in c]
+        wall, latencies = run_clients(packages, clients, make)
+        return wall, latencies, ids
 
 
 @dataclass
@@ -861,7 +647,9 @@ def hub_rows(cfg: Config, work: Path, pki: Pki, made: HubPackages) -> tuple[list
     hubs: dict[str, HubProcess] = {}
     try:
         for policy in POLICIES:
-            hubs[policy] = start_hub(work, policy, pki.trust_dir)
+            base = work / f"hub-{policy}"
+            settings = {"data_dir": str(base / "data"), "trust_dir": str(pki.trust_dir)}
+            hubs[policy] = start_hub(base, {**settings, "signature_policy": policy})
         clients_of = {policy: HubClient(hub) for policy, hub in hubs.items()}
         for policy in POLICIES:
             clients_of[policy].intake(made.warmup, 1)  # warm-up: neither timed nor counted
@@ -904,7 +692,7 @@ def hub_rows(cfg: Config, work: Path, pki: Pki, made: HubPackages) -> tuple[list
         codes = {policy: hub.stop() for policy, hub in hubs.items()}
     for policy, code in codes.items():
         if code != 0:
-            raise RuntimeError(f"hub {policy} exited with {code}:\n{_tail(hubs[policy].log_path)}")
+            raise RuntimeError(f"hub {policy} exited with {code}:\n{tail(hubs[policy].log_path)}")
     return rows, notes
 
 
@@ -1065,7 +853,7 @@ def direct_parts(
 
     def per_call(fn: Callable[[], object]) -> float:
         fn()
-        return statistics.median(_batch(fn, calls) for _ in range(3))
+        return statistics.median(batch_seconds(fn, calls) for _ in range(3))
 
     def open_and_read() -> None:
         r = PdfFileReader(io.BytesIO(pdf), strict=False)
@@ -1110,30 +898,21 @@ def _short(file: str) -> str:
 
 def print_table(rows: list[Row]) -> None:
     header = ("case", "size", "n", "median ms", "p99 ms", "ops/s", "vs", "hub CPU ms", "note")
-    lines: list[tuple[str, ...]] = [header]
-    for r in rows:
-        lines.append(
-            (
-                r.label,
-                f"{r.size / KB:.1f} KB" if r.size else "-",
-                str(r.n),
-                f"{r.median_s * 1e3:.3f}" if r.median_s is not None else "-",
-                f"{r.p99_s * 1e3:.2f}" if r.p99_s is not None else "-",
-                f"{r.per_s:,.1f}" if r.per_s is not None else "-",
-                r.vs,
-                f"{r.hub_cpu_ms:.2f}" if r.hub_cpu_ms is not None else "-",
-                r.note,
-            )
+    lines = [
+        (
+            r.label,
+            f"{r.size / KB:.1f} KB" if r.size else "-",
+            str(r.n),
+            f"{r.median_s * 1e3:.3f}" if r.median_s is not None else "-",
+            f"{r.p99_s * 1e3:.2f}" if r.p99_s is not None else "-",
+            f"{r.per_s:,.1f}" if r.per_s is not None else "-",
+            r.vs,
+            f"{r.hub_cpu_ms:.2f}" if r.hub_cpu_ms is not None else "-",
+            r.note,
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for i, line in enumerate(lines):
-        cells = [
-            c.ljust(w) if j in (0, 8) else c.rjust(w)
-            for j, (c, w) in enumerate(zip(line, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+        for r in rows
+    ]
+    print_aligned(header, lines)
 
 
 def describe_machine() -> str:
@@ -1141,52 +920,18 @@ def describe_machine() -> str:
 
     from cryptography.hazmat.backends.openssl import backend
 
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{os.cpu_count()} CPUs, {cpu}; Python {platform.python_version()}; "
+    return machine_line(
         f"cryptography {version('cryptography')} ({backend.openssl_version_text()}), "
         f"pyHanko {version('pyHanko')}, pyhanko-certvalidator {version('pyhanko-certvalidator')}, "
-        f"signxml {version('signxml')}, lxml {etree.__version__}, "
-        f"SQLite {sqlite3.sqlite_version}; lienthong {lienthong.__version__}"
+        f"signxml {version('signxml')}, lxml {etree.__version__}, SQLite {sqlite3.sqlite_version}"
     )
-
-
-def describe_source() -> str:
-    """The commit measured and whether src/ differs from it (others edit concurrently)."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True
-        ).stdout
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD").strip()
-        changed = git("status", "--porcelain", "--", "src").split("\n")
-    except (OSError, subprocess.CalledProcessError):
-        return "source: unknown (not a git checkout)"
-    changed = [c for c in changed if c.strip()]
-    if not changed:
-        return f"source: commit {commit}, no local changes in src/"
-    return f"source: commit {commit} + {len(changed)} changed file(s) in src/"
-
-
-def _loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 def run(cfg: Config, work: Path, quick: bool, with_profile: bool) -> int:
     print(f"Signature benchmark ({'quick' if quick else 'full'} run)")
     print(describe_machine())
     print(describe_source())
-    print(f"load average at start: {_loadavg()} (other work on the machine skews the figures)")
+    print(f"load average at start: {loadavg()} (other work on the machine skews the figures)")
     t_setup = time.perf_counter()
     pki = build_pki(work / "pki")
     stamps = make_stamps()
@@ -1342,7 +1087,7 @@ def run(cfg: Config, work: Path, quick: bool, with_profile: bool) -> int:
         "vs: candidate time / baseline time (× bare), or pkg/s of the off hub / this hub "
         "(× off); hub CPU ms: CPU of the hub process per package (user + system, all threads)"
     )
-    print(f"load average at the end: {_loadavg()}")
+    print(f"load average at the end: {loadavg()}")
     if with_profile:
         print()
         for line in direct_parts(cfg, pdf_rsa, [pki.person, pki.org], trust):
@@ -1368,10 +1113,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--profile", action="store_true", help="also cProfile verify_pdf and verify_package"
     )
-    ap.add_argument("--serve-child", metavar="CONFIG", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.serve_child:
-        return serve_child(args.serve_child)
     cfg = QUICK if args.quick else FULL
     with tempfile.TemporaryDirectory(prefix="lienthong-sig-bench-") as tmp:
         return run(cfg, Path(tmp), args.quick, args.profile)

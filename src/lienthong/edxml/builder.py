@@ -33,7 +33,6 @@ from lienthong.edxml.model import (
     Attachment,
     Business,
     Edoc,
-    Organization,
     Package,
     StaffInfo,
     Status,
@@ -367,7 +366,3 @@ def _attachment(out: IO[bytes], att: Attachment) -> None:
     for chunk in content.chunks(_B64_READ):
         out.write(pybase64.b64encode(chunk))
     out.write(b"</edXML:ContentTransferEncoded>\n    </Attachment>\n")
-
-
-def edoc_recipients(organs: Iterable[str]) -> list[Organization]:
-    return [Organization(organ_id=o) for o in organs]

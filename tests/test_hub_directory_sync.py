@@ -85,3 +85,33 @@ def test_the_sync_command_reports_an_unreachable_source(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "DIRECTORY_SYNC_FAILED" in result.output
+
+
+def test_a_provincial_hub_registers_its_units_with_the_national_hub(
+    database_url: str, tmp_path: Path
+) -> None:
+    national = Hub(Settings(data_dir=tmp_path / "n", database_url=database_url))
+    provincial = Hub(Settings(data_dir=tmp_path / "p", database_url=f"sqlite:///{tmp_path}/p.db"))
+    try:
+        with national.session() as s:
+            directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
+            secret = directory.add_system(s, system_id="hub.h41", agencies=["000.00.00.H41"]).secret
+        with provincial.session() as s:
+            directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
+            directory.add_agency(s, code="000.00.31.H41", name="UBND thành phố Vinh")
+            directory.add_agency(s, code="000.01.31.H41", name="UBND phường Hưng Bình")
+            directory.add_agency(s, code="000.00.00.H53", name="UBND tỉnh Tây Ninh")  # not ours
+            rows = directory.registration_rows(s, under="000.00.00.H41")
+        assert [r["code"] for r in rows] == ["000.00.00.H41", "000.00.31.H41", "000.01.31.H41"]
+        with TestClient(create_app(national, start_worker=False)) as http:
+            client = VdxpClient("http://testserver", "hub.h41", secret, http=http)
+            for row in rows[1:]:
+                client.register_agency(row)
+        with national.session() as s:
+            served = directory.served_agencies(s, system_id="hub.h41")
+            ward = directory.get_agency(s, code="000.01.31.H41")
+        assert served == {"000.00.00.H41", "000.00.31.H41", "000.01.31.H41"}
+        assert ward.parent_code == "000.00.31.H41" and ward.name == "UBND phường Hưng Bình"
+    finally:
+        national.close()
+        provincial.close()

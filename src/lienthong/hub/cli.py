@@ -216,6 +216,45 @@ def agency_sync(
         raise typer.Exit(1)
 
 
+@agency_app.command("register-up")
+def agency_register_up(
+    hub_url: str = typer.Option(..., "--to", help="Trục cấp trên / the upstream hub URL"),
+    under: str = typer.Option(
+        ..., "--under", help="Cơ quan gốc / the root agency, e.g. 000.00.00.H41"
+    ),
+    system_id: str = typer.Option(..., "--system-id", envvar="LIENTHONG_UP_SYSTEM_ID"),
+    secret: str = typer.Option(..., "--secret", envvar="LIENTHONG_UP_SECRET"),
+    data_dir: Path | None = DataDir,
+    json_out: bool = JsonOut,
+) -> None:
+    """Đăng ký các đơn vị của mình với trục cấp trên (registerAgency) / register this hub's
+    agencies below a root with the upstream hub."""
+    from lienthong.client.vdxp import VdxpClient, VdxpClientError
+    from lienthong.hub import directory
+
+    with _hub(data_dir) as hub, hub.session() as s:
+        rows = directory.registration_rows(s, under=under)
+    done, refused = [], []
+    with VdxpClient(hub_url, system_id, secret) as client:
+        for row in rows:
+            if row["code"] == directory.canonical_code(under):
+                continue  # the root itself is registered by the upstream operator
+            try:
+                client.register_agency(row)
+                done.append(row["code"])
+            except VdxpClientError as exc:
+                code = (exc.response or {}).get("code", exc.error_code)
+                refused.append({"code": row["code"], "error": code})
+    if json_out:
+        _print_json({"registered": done, "refused": refused})
+    else:
+        err.print(f"Đã đăng ký / registered {len(done)}, bị từ chối / refused {len(refused)}")
+        for r in refused[:20]:
+            err.print(f"  {r['code']}: {r['error']}")
+    if refused:
+        raise typer.Exit(1)
+
+
 @agency_app.command("export")
 def agency_export(file: Path, data_dir: Path | None = DataDir) -> None:
     """Xuất danh bạ ra CSV hoặc JSON (theo đuôi tệp) / export to CSV or JSON."""

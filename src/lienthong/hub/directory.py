@@ -445,3 +445,28 @@ def apply_synchronisation(
         else:
             counter.value = max(counter.value, result.version)
     return result
+
+
+def registration_rows(session: Session, *, under: str) -> list[dict[str, Any]]:
+    """The active agencies at or below ``under``, parents first, in the shape of the
+    platform's ``registerAgency`` body — what a provincial hub registers upstream."""
+    root = canonical_code(under)
+    suffix = root.split(".")[-1]
+    rows = []
+    for agency in session.scalars(
+        select(Agency).where(Agency.active.is_(True)).order_by(Agency.level, Agency.code)
+    ):
+        parsed, _ = _parse(agency.code)
+        lineage = {agency.code} | {a.canonical for a in parsed.ancestors()}
+        if root in lineage and agency.code.endswith(suffix):
+            rows.append(
+                {
+                    "id": agency.code,
+                    "code": agency.code,
+                    "name": agency.name,
+                    "pcode": agency.parent_code or "",
+                    "mail": agency.email or "",
+                    "mobile": agency.phone or "",
+                }
+            )
+    return rows

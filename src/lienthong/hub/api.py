@@ -163,6 +163,7 @@ async def accept_body(
     body: service.Body,
     kind: str | None,
     declared_sender: str | None = None,
+    hops: str | None = None,
 ) -> service.AcceptResult:
     try:
         # the slow, read-only part first (no write lock held), then one short write
@@ -178,6 +179,7 @@ async def accept_body(
                 declared_sender=declared_sender,
                 signature_policy=hub.settings.signature_policy,
                 trust=hub.trust,
+                hops=hops,
             ),
         )
         result: service.AcceptResult = await in_thread(
@@ -232,8 +234,11 @@ async def send_package(
 ) -> Any:
     """The body is the .edxml package itself (streamed, size-limited)."""
     hub = hub_of(request)
+    from lienthong.hub.federation import HOPS_HEADER, check_hops
+
+    hops = ",".join(check_hops(request.headers.get(HOPS_HEADER), hub.settings.hub_id))
     body = await hub.spool(request)
-    result = await accept_body(hub, system, body, kind)
+    result = await accept_body(hub, system, body, kind, hops=hops or None)
     out = _accept_out(result)
     if result.duplicate:
         from fastapi.responses import JSONResponse

@@ -169,9 +169,69 @@ class Hub:
                 n = self.dispatch_now()
                 if n:
                     self.metrics.inc("lienthong_dispatched_total", n)
+                while self.relay_now():
+                    pass
                 self._housekeeping()
             except Exception:  # the worker must survive a bad moment of the database
                 log.exception("dispatch failed; retrying")
+
+    def relay_now(self) -> int:
+        """Relay what is due to peer hubs; returns how many attempts were made. HTTP runs
+        outside any transaction: claim (with a lease) → post → settle."""
+        from lienthong.hub import federation
+
+        claims = self.run(lambda s: federation.claim(s))
+        for c in claims:
+            outcome = self._post_relay(c)
+
+            def settle(s: Session, c: Any = c, o: Any = outcome) -> str:
+                return federation.settle(s, entry_id=c.entry_id, outcome=o)
+
+            self.run(settle)
+            self.metrics.inc("lienthong_relay_attempts_total")
+        return len(claims)
+
+    def _post_relay(self, c: Any) -> Any:
+        import httpx
+
+        from lienthong.hub.federation import HOPS_HEADER, Outcome
+
+        hops = ",".join(
+            h for h in [*(c.hops.split(",") if c.hops else []), self.settings.hub_id] if h
+        )
+        try:
+            with self.blobs.open(c.payload_key) as fh:
+                data = fh.read()
+            response = httpx.post(
+                f"{c.url}/api/v1/packages",
+                params={"kind": c.kind},
+                content=data,
+                headers={
+                    "Authorization": f"Bearer {c.api_key}",
+                    HOPS_HEADER: hops,
+                    "Content-Type": "application/xml",
+                },
+                timeout=30,
+            )
+        except (httpx.HTTPError, OSError) as exc:
+            return Outcome(ok=False, code="HUB_RELAY_UNREACHABLE", detail=type(exc).__name__)
+        if response.status_code in (200, 201):
+            return Outcome(ok=True)
+        try:
+            code = str(response.json()["error"]["code"])
+        except (ValueError, KeyError, TypeError):
+            code = f"HTTP_{response.status_code}"
+        permanent = 400 <= response.status_code < 500 and response.status_code not in (
+            401,
+            403,
+            408,
+            409,
+            425,
+            429,
+        )
+        return Outcome(
+            ok=False, permanent=permanent, code=code, detail=f"HTTP {response.status_code}"
+        )
 
     def _housekeeping(self) -> None:
         """Once a minute: forget signatures that can no longer be replayed (older than

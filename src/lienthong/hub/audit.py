@@ -31,6 +31,7 @@ class Event:
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
     DELIVERED = "delivered"
+    RELAYED = "relayed"
     FAILED = "failed"
     FETCHED = "fetched"
     ACKNOWLEDGED = "acknowledged"

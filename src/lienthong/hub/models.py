@@ -46,6 +46,7 @@ class DeliveryState(StrEnum):
     AVAILABLE = "available"
     FETCHED = "fetched"
     ACKNOWLEDGED = "acknowledged"
+    RELAYED = "relayed"
     FAILED = "failed"
     EXPIRED = "expired"
     REVOKED = "revoked"
@@ -87,6 +88,9 @@ class System(Base):
     #: SHA-256 of the bearer API key of the REST API (the key itself is never stored).
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     legacy_sdk: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A peer hub relaying for agencies of its own: may send as any agency that no local
+    #: (non-peer) system serves.
+    peer: Mapped[bool] = mapped_column(Boolean, default=False)
     callback_url: Mapped[str | None] = mapped_column(String(1000))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -130,6 +134,8 @@ class Message(Base):
     pdf_signature: Mapped[str | None] = mapped_column(String(16))
     #: JSON: the reports of the package signature and of every signed PDF attachment.
     signature_report: Mapped[str | None] = mapped_column(Text)
+    #: Hubs the package passed through before this one (comma-separated hub ids).
+    hops: Mapped[str | None] = mapped_column(Text)
 
 
 class Delivery(Base):
@@ -149,6 +155,8 @@ class Delivery(Base):
     business_status: Mapped[str | None] = mapped_column(String(4))
     failure_code: Mapped[str | None] = mapped_column(String(64))
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    #: The peer hub this recipient is reached through (None: served by this hub).
+    peer_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -170,6 +178,23 @@ class OutboxEntry(Base):
     next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Peer(Base):
+    """Another hub this hub relays to: the level-1 codes it serves (``H41,H53``; ``*`` for
+    the default route, normally the parent hub), its URL and the API key it gave us."""
+
+    __tablename__ = "peer"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    api_key: Mapped[str] = mapped_column(String(200))
+    serves: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __repr__(self) -> str:  # never the key
+        return f"Peer({self.id!r}, {self.url!r}, serves={self.serves!r})"
 
 
 class AuditEvent(Base):

@@ -42,6 +42,7 @@ from lienthong.edxml.validate import validate
 from lienthong.hub import audit, signatures
 from lienthong.hub.directory import find_agency, served_agencies
 from lienthong.hub.errors import HubError, forbidden, not_found
+from lienthong.hub.federation import RELAY, route_for
 from lienthong.hub.models import (
     PENDING_STATES,
     AuditEvent,
@@ -50,6 +51,7 @@ from lienthong.hub.models import (
     Message,
     OutboxEntry,
     System,
+    SystemAgency,
     utcnow,
 )
 from lienthong.pki.credentials import TrustStore
@@ -106,6 +108,7 @@ class Prepared:
     body: Body
     payload_key: str | None = None
     summary: signatures.SignatureSummary | None = None
+    hops: str | None = None
 
 
 def accept(
@@ -148,6 +151,7 @@ def prepare(
     declared_sender: str | None = None,
     signature_policy: str = "off",
     trust: TrustStore | None = None,
+    hops: str | None = None,
 ) -> Prepared:
     """Intake steps that only read: parse and validate, authorise the sender, look for a
     duplicate, verify signatures (policy), store the payload (content-addressed, so a
@@ -174,7 +178,9 @@ def prepare(
                 field="from",
                 status=422,
             )
-        prepared = Prepared(package, sender, _dedup_key(sender, package, body.sha256), body)
+        prepared = Prepared(
+            package, sender, _dedup_key(sender, package, body.sha256), body, hops=hops
+        )
         if session.scalars(select(Message.id).where(Message.dedup_key == prepared.key)).first():
             return prepared  # a resend: commit answers with the original
         prepared.summary = signatures.verify(
@@ -214,6 +220,7 @@ def commit(session: Session, *, system: System, prepared: Prepared) -> AcceptRes
         payload_key=prepared.payload_key,
         size=body.size,
     )
+    message.hops = prepared.hops or None
     summary = prepared.summary
     if summary is not None:
         message.package_signature = summary.package.value if summary.package else None
@@ -226,6 +233,14 @@ def commit(session: Session, *, system: System, prepared: Prepared) -> AcceptRes
     else:
         outcomes = _route_edoc(session, message=message, edoc=package)
     session.add(OutboxEntry(message_id=message.id, action=DISPATCH))
+    session.flush()
+    peers = session.scalars(
+        select(Delivery.peer_id)
+        .where(Delivery.message_id == message.id, Delivery.peer_id.is_not(None))
+        .distinct()
+    ).all()
+    for peer_id in peers:
+        session.add(OutboxEntry(message_id=message.id, action=RELAY + str(peer_id)))
     audit.append(
         session,
         event=audit.Event.ACCEPTED,
@@ -319,6 +334,8 @@ def _check_stored_lengths(package: Package) -> None:
 def _authorise_sender(session: Session, *, system: System, package: Package) -> str:
     code = (package.sender.organ_id or "").strip()
     canonical = _canonical(session, code)
+    if system.peer and not _served_locally(session, canonical):
+        return canonical  # a peer hub relays for agencies no local system serves
     if canonical not in served_agencies(session, system_id=system.id):
         raise forbidden(
             "HUB_NOT_YOUR_AGENCY",
@@ -376,6 +393,34 @@ def _message(
     return message
 
 
+def _served_locally(session: Session, code: str) -> bool:
+    """Whether a (non-peer) system of this hub serves ``code``."""
+    return (
+        session.scalars(
+            select(SystemAgency.agency_code)
+            .join(System, System.id == SystemAgency.system_id)
+            .where(
+                SystemAgency.agency_code == code, System.peer.is_(False), System.active.is_(True)
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _resolve(session: Session, code: str) -> tuple[str, str | None, str | None]:
+    """(canonical code, failure code, peer id): served here → local; otherwise the peer
+    that serves its level-1 code (or the default peer); a known agency nobody serves yet
+    waits here; an unknown one fails."""
+    canonical, failure = _recipient(session, code)
+    if failure == "HUB_RECIPIENT_INACTIVE" or _served_locally(session, canonical):
+        return canonical, failure, None
+    peer = route_for(session, canonical)
+    if peer is not None:
+        return canonical, None, peer.id
+    return canonical, failure, None
+
+
 def _recipient(session: Session, code: str) -> tuple[str, str | None]:
     """(canonical code, failure code or None)."""
     agency = find_agency(session, code=code)
@@ -395,7 +440,12 @@ _FAILURE_TEXT = {
 
 
 def _add_delivery(
-    session: Session, message: Message, code: str, failure: str | None, state: str | None = None
+    session: Session,
+    message: Message,
+    code: str,
+    failure: str | None,
+    state: str | None = None,
+    peer_id: str | None = None,
 ) -> RecipientOutcome:
     state = state or (DeliveryState.FAILED.value if failure else DeliveryState.QUEUED.value)
     reason = _FAILURE_TEXT.get(failure or "")
@@ -406,6 +456,7 @@ def _add_delivery(
             state=state,
             failure_code=failure,
             failure_reason=reason,
+            peer_id=peer_id,
         )
     )
     return RecipientOutcome(code, state, failure, reason)
@@ -427,7 +478,7 @@ def _route_edoc(session: Session, *, message: Message, edoc: Edoc) -> list[Recip
     outcomes = []
     seen: set[str] = set()
     for org in edoc.recipients:
-        code, failure = _recipient(session, org.organ_id or "")
+        code, failure, peer_id = _resolve(session, org.organ_id or "")
         if code in seen:
             continue
         seen.add(code)
@@ -443,7 +494,7 @@ def _route_edoc(session: Session, *, message: Message, edoc: Edoc) -> list[Recip
                 )
             )
         else:
-            outcomes.append(_add_delivery(session, message, code, failure))
+            outcomes.append(_add_delivery(session, message, code, failure, peer_id=peer_id))
     return outcomes
 
 
@@ -538,7 +589,7 @@ def _withdraw(
 
 def _route_status(session: Session, *, message: Message, status: Status) -> list[RecipientOutcome]:
     rf = status.response_for
-    addressee, failure = _recipient(session, rf.organ_id or "")
+    addressee, failure, peer_id = _resolve(session, rf.organ_id or "")
     code = (status.status_code or "").strip()
     if code in _SENDER_STATUSES:
         original = _original(
@@ -579,7 +630,7 @@ def _route_status(session: Session, *, message: Message, status: Status) -> list
             agency_code=message.sender_code,
             detail={"status": code, "status_message": message.id},
         )
-    return [_add_delivery(session, message, addressee, failure)]
+    return [_add_delivery(session, message, addressee, failure, peer_id=peer_id)]
 
 
 def _outcomes(session: Session, message_id: str) -> list[RecipientOutcome]:
@@ -601,7 +652,11 @@ def dispatch_pending(session: Session, *, limit: int = 200, now: datetime | None
     now = now or datetime.now(UTC)
     entries = session.scalars(
         select(OutboxEntry)
-        .where(OutboxEntry.state == "pending", OutboxEntry.next_at <= now)
+        .where(
+            OutboxEntry.state == "pending",
+            OutboxEntry.next_at <= now,
+            OutboxEntry.action == DISPATCH,
+        )
         .order_by(OutboxEntry.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -613,6 +668,7 @@ def dispatch_pending(session: Session, *, limit: int = 200, now: datetime | None
                 select(Delivery).where(
                     Delivery.message_id == entry.message_id,
                     Delivery.state == DeliveryState.QUEUED.value,
+                    Delivery.peer_id.is_(None),
                 )
             ).all()
             for d in queued:
@@ -633,7 +689,9 @@ def dispatch_pending(session: Session, *, limit: int = 200, now: datetime | None
 def pending_dispatch(session: Session) -> int:
     return int(
         session.scalar(
-            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state == "pending")
+            select(func.count())
+            .select_from(OutboxEntry)
+            .where(OutboxEntry.state == "pending", OutboxEntry.action == DISPATCH)
         )
         or 0
     )

@@ -1,0 +1,240 @@
+"""Federation: peer hubs, routing of recipients to them, and the relay of packages.
+
+A recipient served by this hub is delivered locally; otherwise it goes to the peer that
+serves its level-1 code (``H41``, ``G12``), else to the default peer (``*``, normally the
+parent hub). Relays are outbox entries (``relay:<peer>``) handled outside any database
+transaction: claimed with a lease, posted to the peer's REST API, then settled —
+``relayed`` on the peer's 2xx, a dead letter with a typed reason on a permanent refusal or
+when the lifetime runs out, otherwise retried with exponential backoff and jitter. The
+sender's bytes travel unchanged (signatures and deduplication hold end to end); the hops
+travel in the ``X-Lienthong-Hops`` header and a hub refuses a package that already passed
+through it (``HUB_LOOP``).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lienthong.hub import audit
+from lienthong.hub.errors import HubError
+from lienthong.hub.models import Delivery, DeliveryState, Message, OutboxEntry, Peer, utcnow
+
+RELAY = "relay:"
+HOPS_HEADER = "X-Lienthong-Hops"
+BACKOFF_BASE = timedelta(seconds=2)
+BACKOFF_CAP = timedelta(minutes=10)
+LIFETIME = timedelta(hours=48)
+LEASE = timedelta(seconds=60)
+
+
+def add_peer(session: Session, *, peer_id: str, url: str, api_key: str, serves: list[str]) -> Peer:
+    codes = [c.strip().upper() if c.strip() != "*" else "*" for c in serves if c.strip()]
+    if not peer_id.strip() or not url.startswith(("http://", "https://")) or not codes:
+        raise HubError(
+            "PEER_INVALID",
+            "Trục ngang hàng cần mã, URL http(s) và mã cấp 1 phục vụ",
+            "A peer needs an id, an http(s) URL and the level-1 codes it serves",
+            status=422,
+        )
+    peer = session.get(Peer, peer_id) or Peer(id=peer_id)
+    peer.url, peer.api_key, peer.serves, peer.active = (
+        url.rstrip("/"),
+        api_key,
+        ",".join(codes),
+        True,
+    )
+    session.add(peer)
+    return peer
+
+
+def route_for(session: Session, code: str) -> Peer | None:
+    """The peer that serves ``code``'s level-1 part, else the default (``*``) peer."""
+    level1 = code.strip().split(".")[-1].upper()
+    default = None
+    for peer in session.scalars(select(Peer).where(Peer.active.is_(True)).order_by(Peer.id)):
+        served = peer.serves.split(",")
+        if level1 in served:
+            return peer
+        if "*" in served and default is None:
+            default = peer
+    return default
+
+
+def check_hops(hops: str | None, hub_id: str) -> list[str]:
+    """The hop list of an incoming relay; refuses a package that passed through us."""
+    items = [h.strip() for h in (hops or "").split(",") if h.strip()]
+    if hub_id in items:
+        raise HubError(
+            "HUB_LOOP",
+            f"Gói tin đã đi qua trục {hub_id}: vòng lặp định tuyến",
+            f"The package already passed through hub {hub_id}: routing loop",
+            field=HOPS_HEADER,
+            status=422,
+        )
+    return items
+
+
+@dataclass(frozen=True)
+class Claim:
+    entry_id: int
+    message_id: str
+    peer_id: str
+    url: str
+    api_key: str
+    payload_key: str
+    hops: str
+    kind: str
+
+
+def claim(session: Session, *, limit: int = 20, now: datetime | None = None) -> list[Claim]:
+    """Relay entries due now, or whose lease expired (a crashed process's claim)."""
+    now = now or datetime.now(UTC)
+    entries = session.scalars(
+        select(OutboxEntry)
+        .where(
+            OutboxEntry.action.like(RELAY + "%"),
+            ((OutboxEntry.state == "pending") & (OutboxEntry.next_at <= now))
+            | ((OutboxEntry.state == "inflight") & (OutboxEntry.lease_until < now)),
+        )
+        .order_by(OutboxEntry.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    claims = []
+    for entry in entries:
+        peer_id = entry.action[len(RELAY) :]
+        peer = session.get(Peer, peer_id)
+        message = session.get(Message, entry.message_id)
+        if peer is None or message is None:
+            entry.state, entry.last_error = "dead", "PEER_UNKNOWN"
+            continue
+        entry.state, entry.lease_until = "inflight", now + LEASE
+        entry.attempts += 1
+        claims.append(
+            Claim(
+                entry.id,
+                message.id,
+                peer.id,
+                peer.url,
+                peer.api_key,
+                message.payload_key,
+                message.hops or "",
+                message.kind,
+            )
+        )
+    return claims
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    permanent: bool = False
+    code: str = ""
+    detail: str = ""
+
+
+def settle(
+    session: Session,
+    *,
+    entry_id: int,
+    outcome: Outcome,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> str:
+    """Record the result of one relay attempt; returns the entry's new state."""
+    now = now or datetime.now(UTC)
+    entry = session.get(OutboxEntry, entry_id)
+    if entry is None or entry.state != "inflight":
+        return entry.state if entry is not None else "gone"
+    peer_id = entry.action[len(RELAY) :]
+    deliveries = session.scalars(
+        select(Delivery).where(
+            Delivery.message_id == entry.message_id,
+            Delivery.peer_id == peer_id,
+            Delivery.state == DeliveryState.QUEUED.value,
+        )
+    ).all()
+    if outcome.ok:
+        entry.state, entry.lease_until, entry.last_error = "done", None, None
+        for d in deliveries:
+            d.state, d.updated_at = DeliveryState.RELAYED.value, now
+            audit.append(
+                session,
+                event=audit.Event.RELAYED,
+                message_id=entry.message_id,
+                agency_code=d.recipient_code,
+                detail={"peer": peer_id},
+            )
+        return entry.state
+    created = entry.created_at or now
+    created = created.replace(tzinfo=UTC) if created.tzinfo is None else created
+    expired = now - created > LIFETIME
+    if outcome.permanent or expired:
+        code = outcome.code if outcome.permanent else "HUB_RELAY_EXPIRED"
+        entry.state, entry.lease_until = "dead", None
+        entry.last_error = f"{code}: {outcome.detail}"[:2000]
+        state = DeliveryState.FAILED if outcome.permanent else DeliveryState.EXPIRED
+        for d in deliveries:
+            d.state, d.updated_at = state.value, now
+            d.failure_code = "HUB_RELAY_REFUSED" if outcome.permanent else "HUB_RELAY_EXPIRED"
+            d.failure_reason = entry.last_error
+            audit.append(
+                session,
+                event=audit.Event.FAILED,
+                message_id=entry.message_id,
+                agency_code=d.recipient_code,
+                detail={"peer": peer_id, "code": code},
+            )
+        return entry.state
+    entry.state, entry.lease_until = "pending", None
+    entry.last_error = f"{outcome.code}: {outcome.detail}"[:2000]
+    entry.next_at = now + backoff(entry.attempts, rng=rng)
+    return entry.state
+
+
+def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with ±50 % jitter: 2 s, 4 s, 8 s … capped at 10 min."""
+    base: timedelta = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
+    factor: float = 0.5 + (rng or random).random()
+    return base * factor
+
+
+def dead_letters(session: Session, *, limit: int = 100) -> list[OutboxEntry]:
+    return list(
+        session.scalars(
+            select(OutboxEntry)
+            .where(OutboxEntry.state == "dead")
+            .order_by(OutboxEntry.id)
+            .limit(limit)
+        )
+    )
+
+
+def replay(session: Session, *, entry_id: int) -> OutboxEntry:
+    """Put a dead letter back in the queue (its failed or expired deliveries too)."""
+    entry = session.get(OutboxEntry, entry_id)
+    if entry is None or entry.state != "dead":
+        raise HubError(
+            "DEADLETTER_NOT_FOUND",
+            f"Không có thư chết #{entry_id}",
+            f"No dead letter #{entry_id}",
+            status=404,
+        )
+    peer_id = entry.action[len(RELAY) :]
+    for d in session.scalars(
+        select(Delivery).where(
+            Delivery.message_id == entry.message_id,
+            Delivery.peer_id == peer_id,
+            Delivery.state.in_([DeliveryState.FAILED.value, DeliveryState.EXPIRED.value]),
+        )
+    ):
+        d.state, d.failure_code, d.failure_reason = DeliveryState.QUEUED.value, None, None
+        d.updated_at = utcnow()
+    entry.state, entry.attempts, entry.next_at = "pending", 0, utcnow()
+    entry.created_at, entry.last_error = utcnow(), None
+    return entry

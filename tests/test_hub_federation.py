@@ -1,0 +1,221 @@
+"""Two hubs relaying to each other over real HTTP: a commune of a province reaches a
+ministry through the national hub, the ministry's status comes back the same way; loops
+are refused; an unreachable peer is retried with backoff; refusals become dead letters."""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lienthong.client.rest import HubClient
+from lienthong.core.settings import Settings
+from lienthong.demo import start_server
+from lienthong.edxml.builder import build, now_timestamp
+from lienthong.edxml.model import (
+    DocumentCode,
+    Edoc,
+    Organization,
+    PromulgationInfo,
+    ResponseFor,
+    Status,
+)
+from lienthong.hub import directory, federation
+from lienthong.hub.app import Hub
+from lienthong.hub.models import OutboxEntry
+
+COMMUNE = "000.01.31.H41"  # UBND phường Hưng Bình, behind the provincial hub
+MINISTRY = "000.00.00.G22"  # Văn phòng Chính phủ, at the national hub
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Net:
+    national: Hub
+    provincial: Hub
+    n_url: str
+    p_url: str
+    commune_key: str
+    ministry_key: str
+
+
+@pytest.fixture
+def net(tmp_path: Path) -> Iterator[Net]:
+    n_port, p_port = _port(), _port()
+    national = Hub(Settings(data_dir=tmp_path / "n", hub_id="vn", signature_policy="off"))
+    provincial = Hub(Settings(data_dir=tmp_path / "p", hub_id="h41", signature_policy="off"))
+    n_url, p_url = f"http://127.0.0.1:{n_port}", f"http://127.0.0.1:{p_port}"
+    with national.session() as s:
+        directory.add_agency(s, code=MINISTRY, name="Văn phòng Chính phủ")
+        directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
+        ministry = directory.add_system(s, system_id="qlvb.g22", agencies=[MINISTRY])
+        from_p = directory.add_system(s, system_id="hub.h41", agencies=["000.00.00.H41"])
+        from_p.system.peer = True
+    with provincial.session() as s:
+        directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
+        directory.add_agency(s, code=COMMUNE, name="UBND phường Hưng Bình")
+        commune = directory.add_system(s, system_id="qlvb.xa", agencies=[COMMUNE])
+        from_n = directory.add_system(s, system_id="hub.vn", agencies=["000.00.00.H41"])
+        from_n.system.peer = True
+        federation.add_peer(s, peer_id="vn", url=n_url, api_key=from_p.api_key, serves=["*"])
+    with national.session() as s:
+        federation.add_peer(s, peer_id="h41", url=p_url, api_key=from_n.api_key, serves=["H41"])
+    servers = [start_server(national, n_port), start_server(provincial, p_port)]
+    try:
+        yield Net(national, provincial, n_url, p_url, commune.api_key, ministry.api_key)
+    finally:
+        for server in servers:
+            server.should_exit = True
+        national.close()
+        provincial.close()
+
+
+def _document(number: str, to: str = MINISTRY) -> bytes:
+    return build(
+        Edoc(
+            sender=Organization(organ_id=COMMUNE, organ_name="UBND phường Hưng Bình"),
+            recipients=[Organization(organ_id=to)],
+            code=DocumentCode(number, "UBND"),
+            promulgation=PromulgationInfo("Vinh", "2026/11/27"),
+            subject="Báo cáo tình hình chuyển đổi số của phường",
+        )
+    )
+
+
+def _busy(hub: Hub) -> bool:
+    """Work the hub still has to do now (its own worker thread may be doing it)."""
+    now = datetime.now(UTC)
+    with hub.session() as s:
+        for e in s.query(OutboxEntry).filter(OutboxEntry.state.in_(["pending", "inflight"])):
+            due = e.next_at.replace(tzinfo=UTC) if e.next_at.tzinfo is None else e.next_at
+            if e.state == "inflight" or due <= now:
+                return True
+    return False
+
+
+def _settle_all(*hubs: Hub) -> None:
+    """Run dispatch and relays until both hubs are idle (bounded: the servers' own
+    workers run too, so an entry may be in flight in another thread for a moment)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        moved = sum(h.dispatch_now() + h.relay_now() for h in hubs)
+        if not moved and not any(_busy(h) for h in hubs):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the hubs did not settle")
+
+
+def test_a_document_and_its_status_cross_two_hubs(net: Net) -> None:
+    commune = HubClient(net.p_url, net.commune_key)
+    ministry = HubClient(net.n_url, net.ministry_key)
+    package = _document("11")
+    sent = commune.send(package)
+    assert sent["recipients"][0]["state"] == "queued"
+    _settle_all(net.provincial, net.national)
+    inbox = ministry.inbox(kind="edoc")
+    assert len(inbox) == 1 and inbox[0]["sender"] == COMMUNE
+    national_id = inbox[0]["message_id"]
+    assert ministry.fetch(national_id) == package  # the sender's bytes, unchanged
+    ministry.ack(national_id)
+    ministry.status(national_id, agency=MINISTRY, status_code="03", description="Đã vào sổ")
+    _settle_all(net.national, net.provincial)
+    statuses = commune.inbox(kind="status")
+    assert len(statuses) == 1 and statuses[0]["sender"] == MINISTRY
+    assert statuses[0]["status_code"] == "03"
+    timeline = commune.timeline(sent["message_id"])
+    assert timeline["recipients"][0]["state"] == "relayed"
+    # resending the same package through the same route creates nothing new anywhere
+    again = commune.send(package)
+    assert again["duplicate"] is True and again["message_id"] == sent["message_id"]
+    _settle_all(net.provincial, net.national)
+    assert len(ministry.inbox(kind="edoc")) == 0
+
+
+def test_a_routing_loop_is_refused_and_becomes_a_dead_letter(net: Net) -> None:
+    with net.national.session() as s:  # misconfiguration: H53 sent back to the province
+        federation.add_peer(
+            s,
+            peer_id="h41",
+            url=net.p_url,
+            api_key=s.get(federation.Peer, "h41").api_key,
+            serves=["H41", "H53"],
+        )
+    commune = HubClient(net.p_url, net.commune_key)
+    sent = commune.send(_document("12", to="000.00.00.H53"))
+    _settle_all(net.provincial, net.national)
+    with net.national.session() as s:
+        dead = federation.dead_letters(s)
+    assert len(dead) == 1 and (dead[0].last_error or "").startswith("HUB_LOOP")
+    assert commune.timeline(sent["message_id"])["recipients"][0]["state"] == "relayed"
+
+
+def test_an_unreachable_peer_is_retried_with_backoff_not_hammered(tmp_path: Path, net: Net) -> None:
+    with net.provincial.session() as s:
+        federation.add_peer(
+            s, peer_id="vn", url=f"http://127.0.0.1:{_port()}", api_key="x", serves=["*"]
+        )
+    commune = HubClient(net.p_url, net.commune_key)
+    commune.send(_document("13"))
+    deadline = time.monotonic() + 20
+    while _busy(net.provincial) and time.monotonic() < deadline:
+        net.provincial.relay_now()  # the hub's own worker may be the one that tries
+        time.sleep(0.02)
+    for _ in range(10):  # hammering the queue does not bring the next try forward
+        net.provincial.relay_now()
+    with net.provincial.session() as s:
+        entry = s.query(OutboxEntry).filter(OutboxEntry.action == "relay:vn").one()
+        assert entry.state == "pending" and entry.attempts == 1
+        assert (entry.last_error or "").startswith("HUB_RELAY_UNREACHABLE")
+        due = entry.next_at.replace(tzinfo=UTC) if entry.next_at.tzinfo is None else entry.next_at
+        assert due > datetime.now(UTC)
+
+
+def test_backoff_grows_exponentially_with_bounded_jitter() -> None:
+    rng = random.Random(7)
+    waits = [federation.backoff(n, rng=rng) for n in range(1, 12)]
+    for n, wait in enumerate(waits, start=1):
+        base = min(federation.BACKOFF_CAP, federation.BACKOFF_BASE * 2 ** (n - 1))
+        assert base * 0.5 <= wait <= base * 1.5
+    assert waits[-1] <= federation.BACKOFF_CAP * 1.5
+    assert waits[0] < timedelta(seconds=4) < waits[3]
+
+
+def test_a_dead_letter_can_be_replayed(net: Net) -> None:
+    with net.provincial.session() as s:
+        federation.add_peer(s, peer_id="vn", url=net.n_url, api_key="wrong-key", serves=["*"])
+    commune = HubClient(net.p_url, net.commune_key)
+    commune.send(_document("14"))
+    net.provincial.relay_now()
+    with net.provincial.session() as s:
+        entry = s.query(OutboxEntry).filter(OutboxEntry.action == "relay:vn").one()
+        entry.created_at = datetime.now(UTC) - federation.LIFETIME - timedelta(minutes=1)
+        entry.next_at = datetime.now(UTC)
+    net.provincial.relay_now()  # still refused (401 is retried) and now past its lifetime
+    with net.provincial.session() as s:
+        [dead] = federation.dead_letters(s)
+        assert (dead.last_error or "").startswith("HUB_RELAY_EXPIRED")
+        good = s.get(federation.Peer, "vn")
+        assert good is not None
+        with net.national.session() as ns:
+            key = directory.add_system(ns, system_id="hub.h41", agencies=["000.00.00.H41"])
+            key.system.peer = True
+        federation.add_peer(s, peer_id="vn", url=net.n_url, api_key=key.api_key, serves=["*"])
+        federation.replay(s, entry_id=dead.id)
+    _settle_all(net.provincial, net.national)
+    assert len(HubClient(net.n_url, net.ministry_key).inbox(kind="edoc")) == 1
+
+
+def _unused(*_: Any) -> None:  # keep imports used by type checkers honest
+    _ = (Status, ResponseFor, now_timestamp)

@@ -219,3 +219,65 @@ def test_a_dead_letter_can_be_replayed(net: Net) -> None:
 
 def _unused(*_: Any) -> None:  # keep imports used by type checkers honest
     _ = (Status, ResponseFor, now_timestamp)
+
+
+def test_dead_letters_are_listed_shown_and_replayed_from_the_cli(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from lienthong.cli import app
+
+    data = str(tmp_path / "hub")
+    hub = Hub(Settings(data_dir=Path(data), hub_id="h41"))
+    try:
+        with hub.session() as s:
+            directory.add_agency(s, code=COMMUNE, name="UBND phường Hưng Bình")
+            key = directory.add_system(s, system_id="qlvb.xa", agencies=[COMMUNE]).api_key
+    finally:
+        hub.close()
+    runner = CliRunner()
+    added = runner.invoke(
+        app,
+        [
+            "peer",
+            "add",
+            "vn",
+            "--url",
+            f"http://127.0.0.1:{_port()}",
+            "--api-key",
+            "k",
+            "--serves",
+            "*",
+            "--data-dir",
+            data,
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    hub = Hub(Settings(data_dir=Path(data), hub_id="h41"))
+    try:
+        from fastapi.testclient import TestClient
+
+        from lienthong.hub.app import create_app
+
+        with TestClient(create_app(hub, start_worker=False)) as http:
+            HubClient("http://testserver", key, http=http).send(_document("15"))
+        with hub.session() as s:  # pretend the peer refused it for good
+            entry = s.query(OutboxEntry).filter(OutboxEntry.action == "relay:vn").one()
+            entry.state, entry.last_error = "dead", "HUB_LOOP: HTTP 422"
+            entry_id = entry.id
+    finally:
+        hub.close()
+    listed = runner.invoke(app, ["deadletter", "list", "--json", "--data-dir", data])
+    assert listed.exit_code == 0
+    assert [r["id"] for r in json.loads(listed.output)] == [entry_id]
+    shown = runner.invoke(app, ["deadletter", "show", str(entry_id), "--data-dir", data])
+    assert "HUB_LOOP" in shown.output
+    replayed = runner.invoke(app, ["deadletter", "replay", str(entry_id), "--data-dir", data])
+    assert replayed.exit_code == 0
+    assert (
+        json.loads(runner.invoke(app, ["deadletter", "list", "--json", "--data-dir", data]).output)
+        == []
+    )
+    missing = runner.invoke(app, ["deadletter", "replay", "999", "--data-dir", data])
+    assert missing.exit_code == 2 and "DEADLETTER_NOT_FOUND" in missing.output

@@ -321,6 +321,11 @@ def system_add(
         "old SDK repeats signatures: no freshness check",
     ),
     callback: str | None = typer.Option(None, "--callback", help="URL nhận đẩy / push URL"),
+    peer: bool = typer.Option(
+        False,
+        "--peer",
+        help="Trục ngang hàng chuyển tiếp / a peer hub relaying for its own agencies",
+    ),
     data_dir: Path | None = DataDir,
     json_out: bool = JsonOut,
 ) -> None:
@@ -339,6 +344,7 @@ def system_add(
                 legacy_sdk=legacy_sdk,
                 callback_url=callback,
             )
+            new.system.peer = peer
             agencies = sorted(directory.served_agencies(s, system_id=system_id))
     except HubError as exc:
         raise _fail(exc) from None
@@ -515,8 +521,126 @@ def timeline(
     Console().print(table)
 
 
+peer_app = typer.Typer(help="Trục ngang hàng / peer hubs", no_args_is_help=True)
+deadletter_app = typer.Typer(help="Thư chết / dead letters", no_args_is_help=True)
+
+
+@peer_app.command("add")
+def peer_add(
+    peer_id: str,
+    url: str = typer.Option(..., "--url", help="Địa chỉ trục kia / the peer hub's URL"),
+    api_key: str = typer.Option(
+        ...,
+        "--api-key",
+        envvar="LIENTHONG_PEER_API_KEY",
+        help="Khóa API trục kia cấp / the API key the peer gave us",
+    ),
+    serves: list[str] = typer.Option(
+        ..., "--serves", help="Mã cấp 1 (H41, G12) hoặc * (mặc định) / level-1 codes or *"
+    ),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Thêm hoặc sửa trục ngang hàng / add or update a peer hub route."""
+    from lienthong.hub import federation
+
+    try:
+        with _hub(data_dir) as hub, hub.session() as s:
+            peer = federation.add_peer(s, peer_id=peer_id, url=url, api_key=api_key, serves=serves)
+            err.print(f"Đã lưu / saved: {peer.id} → {peer.url} ({peer.serves})")
+    except HubError as exc:
+        raise _fail(exc) from None
+
+
+@peer_app.command("list")
+def peer_list(data_dir: Path | None = DataDir) -> None:
+    """Liệt kê trục ngang hàng / list peer hubs (never their keys)."""
+    from sqlalchemy import select
+
+    from lienthong.hub.models import Peer
+
+    with _hub(data_dir) as hub, hub.session() as s:
+        table = Table("Trục", "Địa chỉ", "Phục vụ", "Hoạt động")
+        for p in s.scalars(select(Peer).order_by(Peer.id)):
+            table.add_row(p.id, p.url, p.serves, "có" if p.active else "không")
+    Console().print(table)
+
+
+@deadletter_app.command("list")
+def deadletter_list(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
+    """Thư chết: gói tin không chuyển được / relays given up, with their typed reason."""
+    from lienthong.hub import federation
+
+    with _hub(data_dir) as hub, hub.session() as s:
+        rows = [
+            {
+                "id": e.id,
+                "message_id": e.message_id,
+                "action": e.action,
+                "attempts": e.attempts,
+                "reason": e.last_error,
+            }
+            for e in federation.dead_letters(s, limit=1000)
+        ]
+    if json_out:
+        _print_json(rows)
+        return
+    table = Table("#", "Gói tin", "Chuyển tới", "Số lần", "Lý do")
+    for r in rows:
+        table.add_row(
+            *(str(r[k] or "") for k in ("id", "message_id", "action", "attempts", "reason"))
+        )
+    Console().print(table)
+
+
+@deadletter_app.command("show")
+def deadletter_show(entry_id: int, data_dir: Path | None = DataDir) -> None:
+    """Chi tiết một thư chết / one dead letter with the message's timeline."""
+    from lienthong.hub.models import Delivery, OutboxEntry
+
+    with _hub(data_dir) as hub, hub.session() as s:
+        entry = s.get(OutboxEntry, entry_id)
+        if entry is None or entry.state != "dead":
+            raise _fail(
+                HubError(
+                    "DEADLETTER_NOT_FOUND",
+                    f"Không có thư chết #{entry_id}",
+                    f"No dead letter #{entry_id}",
+                    status=404,
+                )
+            )
+        deliveries = [
+            (d.recipient_code, d.state, d.failure_code)
+            for d in s.query(Delivery).filter(Delivery.message_id == entry.message_id)
+        ]
+        _print_json(
+            {
+                "id": entry.id,
+                "message_id": entry.message_id,
+                "action": entry.action,
+                "attempts": entry.attempts,
+                "reason": entry.last_error,
+                "deliveries": deliveries,
+            }
+        )
+
+
+@deadletter_app.command("replay")
+def deadletter_replay(entry_id: int, data_dir: Path | None = DataDir) -> None:
+    """Gửi lại một thư chết / put a dead letter back in the queue."""
+    from lienthong.hub import federation
+
+    try:
+        with _hub(data_dir) as hub, hub.session() as s:
+            federation.replay(s, entry_id=entry_id)
+    except HubError as exc:
+        raise _fail(exc) from None
+    err.print(f"Đã xếp lại / queued again: #{entry_id}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(hub_app, name="hub")
+    app.add_typer(peer_app, name="peer")
+    app.add_typer(deadletter_app, name="deadletter")
     app.add_typer(agency_app, name="agency")
     app.add_typer(system_app, name="system")
     app.add_typer(audit_app, name="audit")

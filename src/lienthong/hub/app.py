@@ -192,30 +192,41 @@ class Hub:
         return len(claims)
 
     def _post_relay(self, c: Any) -> Any:
+        """One attempt: a relay to a peer hub's REST API, or a push to a system's callback
+        (signed ``X-Lienthong-Signature: hex HMAC-SHA256(system secret, body)``)."""
+        import hmac
+
         import httpx
 
         from lienthong.hub.federation import HOPS_HEADER, Outcome
 
-        hops = ",".join(
-            h for h in [*(c.hops.split(",") if c.hops else []), self.settings.hub_id] if h
-        )
         try:
             with self.blobs.open(c.payload_key) as fh:
                 data = fh.read()
-            response = httpx.post(
-                f"{c.url}/api/v1/packages",
-                params={"kind": c.kind},
-                content=data,
-                headers={
-                    "Authorization": f"Bearer {c.api_key}",
+            if c.target == "relay":
+                hops = ",".join(
+                    h for h in [*(c.hops.split(",") if c.hops else []), self.settings.hub_id] if h
+                )
+                headers = {
+                    "Authorization": f"Bearer {c.secret}",
                     HOPS_HEADER: hops,
                     "Content-Type": "application/xml",
-                },
-                timeout=30,
-            )
+                }
+                response = httpx.post(
+                    c.url, params={"kind": c.kind}, content=data, headers=headers, timeout=30
+                )
+            else:
+                signature = hmac.new(c.secret.encode(), data, "sha256").hexdigest()
+                headers = {
+                    "Content-Type": "application/xml",
+                    "X-Lienthong-Kind": c.kind,
+                    "X-Lienthong-Message-Id": c.message_id,
+                    "X-Lienthong-Signature": signature,
+                }
+                response = httpx.post(c.url, content=data, headers=headers, timeout=30)
         except (httpx.HTTPError, OSError) as exc:
             return Outcome(ok=False, code="HUB_RELAY_UNREACHABLE", detail=type(exc).__name__)
-        if response.status_code in (200, 201):
+        if 200 <= response.status_code < 300:
             return Outcome(ok=True)
         try:
             code = str(response.json()["error"]["code"])

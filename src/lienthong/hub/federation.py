@@ -22,9 +22,19 @@ from sqlalchemy.orm import Session
 
 from lienthong.hub import audit
 from lienthong.hub.errors import HubError
-from lienthong.hub.models import Delivery, DeliveryState, Message, OutboxEntry, Peer, utcnow
+from lienthong.hub.models import (
+    Delivery,
+    DeliveryState,
+    Message,
+    OutboxEntry,
+    Peer,
+    System,
+    SystemAgency,
+    utcnow,
+)
 
 RELAY = "relay:"
+PUSH = "push:"  # delivery to an agency system's callback URL
 HOPS_HEADER = "X-Lienthong-Hops"
 BACKOFF_BASE = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(minutes=10)
@@ -83,21 +93,25 @@ def check_hops(hops: str | None, hub_id: str) -> list[str]:
 class Claim:
     entry_id: int
     message_id: str
-    peer_id: str
+    target: str  # "relay" or "push"
+    target_id: str  # the peer or the system
     url: str
-    api_key: str
+    secret: str  # the peer's API key, or the system's secret (signs the push)
     payload_key: str
     hops: str
     kind: str
 
+    def __repr__(self) -> str:  # never the secret
+        return f"Claim({self.entry_id}, {self.target}:{self.target_id})"
+
 
 def claim(session: Session, *, limit: int = 20, now: datetime | None = None) -> list[Claim]:
-    """Relay entries due now, or whose lease expired (a crashed process's claim)."""
+    """Relay and push entries due now, or whose lease expired (a crashed process's claim)."""
     now = now or datetime.now(UTC)
     entries = session.scalars(
         select(OutboxEntry)
         .where(
-            OutboxEntry.action.like(RELAY + "%"),
+            OutboxEntry.action.like(RELAY + "%") | OutboxEntry.action.like(PUSH + "%"),
             ((OutboxEntry.state == "pending") & (OutboxEntry.next_at <= now))
             | ((OutboxEntry.state == "inflight") & (OutboxEntry.lease_until < now)),
         )
@@ -107,11 +121,19 @@ def claim(session: Session, *, limit: int = 20, now: datetime | None = None) -> 
     ).all()
     claims = []
     for entry in entries:
-        peer_id = entry.action[len(RELAY) :]
-        peer = session.get(Peer, peer_id)
         message = session.get(Message, entry.message_id)
-        if peer is None or message is None:
-            entry.state, entry.last_error = "dead", "PEER_UNKNOWN"
+        target, _, target_id = entry.action.partition(":")
+        url = secret = None
+        if target == "relay":
+            peer = session.get(Peer, target_id)
+            if peer is not None and peer.active:
+                url, secret = f"{peer.url}/api/v1/packages", peer.api_key
+        else:
+            system = session.get(System, target_id)
+            if system is not None and system.active and system.callback_url:
+                url, secret = system.callback_url, system.secret
+        if url is None or secret is None or message is None:
+            entry.state, entry.last_error = "dead", f"{target.upper()}_TARGET_UNKNOWN"
             continue
         entry.state, entry.lease_until = "inflight", now + LEASE
         entry.attempts += 1
@@ -119,9 +141,10 @@ def claim(session: Session, *, limit: int = 20, now: datetime | None = None) -> 
             Claim(
                 entry.id,
                 message.id,
-                peer.id,
-                peer.url,
-                peer.api_key,
+                target,
+                target_id,
+                url,
+                secret,
                 message.payload_key,
                 message.hops or "",
                 message.kind,
@@ -151,6 +174,8 @@ def settle(
     entry = session.get(OutboxEntry, entry_id)
     if entry is None or entry.state != "inflight":
         return entry.state if entry is not None else "gone"
+    if entry.action.startswith(PUSH):
+        return _settle_push(session, entry, outcome, now, rng)
     peer_id = entry.action[len(RELAY) :]
     deliveries = session.scalars(
         select(Delivery).where(
@@ -195,6 +220,67 @@ def settle(
     entry.last_error = f"{outcome.code}: {outcome.detail}"[:2000]
     entry.next_at = now + backoff(entry.attempts, rng=rng)
     return entry.state
+
+
+def _settle_push(
+    session: Session, entry: OutboxEntry, outcome: Outcome, now: datetime, rng: random.Random | None
+) -> str:
+    """A push that fails changes nothing for the recipient: the package stays in its inbox
+    for pull; only the push itself is retried, then given up as a dead letter."""
+    system_id = entry.action[len(PUSH) :]
+    if outcome.ok:
+        entry.state, entry.lease_until, entry.last_error = "done", None, None
+        served = select(SystemAgency.agency_code).where(SystemAgency.system_id == system_id)
+        for d in session.scalars(
+            select(Delivery).where(
+                Delivery.message_id == entry.message_id,
+                Delivery.recipient_code.in_(served),
+                Delivery.state == DeliveryState.AVAILABLE.value,
+            )
+        ):
+            d.state, d.updated_at = DeliveryState.FETCHED.value, now
+            audit.append(
+                session,
+                event=audit.Event.FETCHED,
+                message_id=entry.message_id,
+                agency_code=d.recipient_code,
+                system_id=system_id,
+                detail={"pushed": True},
+            )
+        return entry.state
+    created = entry.created_at or now
+    created = created.replace(tzinfo=UTC) if created.tzinfo is None else created
+    entry.lease_until = None
+    entry.last_error = f"{outcome.code}: {outcome.detail}"[:2000]
+    if outcome.permanent or now - created > LIFETIME:
+        entry.state = "dead"
+    else:
+        entry.state, entry.next_at = "pending", now + backoff(entry.attempts, rng=rng)
+    return entry.state
+
+
+def push_targets(session: Session, *, message_id: str, agencies: list[str]) -> None:
+    """Queue a push to every system with a callback URL that serves one of ``agencies``."""
+    systems = session.scalars(
+        select(System.id)
+        .join(SystemAgency, SystemAgency.system_id == System.id)
+        .where(
+            SystemAgency.agency_code.in_(agencies),
+            System.callback_url.is_not(None),
+            System.active.is_(True),
+            System.peer.is_(False),
+        )
+        .distinct()
+    ).all()
+    for system_id in systems:
+        action = PUSH + system_id
+        exists = session.scalars(
+            select(OutboxEntry.id).where(
+                OutboxEntry.message_id == message_id, OutboxEntry.action == action
+            )
+        ).first()
+        if exists is None:
+            session.add(OutboxEntry(message_id=message_id, action=action))
 
 
 def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:

@@ -42,7 +42,7 @@ from lienthong.edxml.validate import validate
 from lienthong.hub import audit, signatures
 from lienthong.hub.directory import find_agency, served_agencies
 from lienthong.hub.errors import HubError, forbidden, not_found
-from lienthong.hub.federation import RELAY, route_for
+from lienthong.hub.federation import RELAY, push_targets, route_for
 from lienthong.hub.models import (
     PENDING_STATES,
     AuditEvent,
@@ -671,17 +671,21 @@ def dispatch_pending(session: Session, *, limit: int = 200, now: datetime | None
                     Delivery.peer_id.is_(None),
                 )
             ).all()
+            available = []
             for d in queued:
                 code = d.recipient_code
                 if _transition(
                     session, d, DeliveryState.AVAILABLE.value, expected=[DeliveryState.QUEUED.value]
                 ):
+                    available.append(code)
                     audit.append(
                         session,
                         event=audit.Event.DELIVERED,
                         message_id=entry.message_id,
                         agency_code=code,
                     )
+            if available:
+                push_targets(session, message_id=entry.message_id, agencies=available)
         entry.state = "done"
     return len(entries)
 

@@ -281,3 +281,47 @@ def test_dead_letters_are_listed_shown_and_replayed_from_the_cli(tmp_path: Path)
     )
     missing = runner.invoke(app, ["deadletter", "replay", "999", "--data-dir", data])
     assert missing.exit_code == 2 and "DEADLETTER_NOT_FOUND" in missing.output
+
+
+def test_a_package_the_peer_refuses_for_good_goes_to_dead_letters_and_the_rest_flows(
+    net: Net,
+) -> None:
+    from fpdf import FPDF
+
+    from lienthong.edxml.attachments import Blob
+    from lienthong.edxml.model import Attachment
+
+    net.national.settings = net.national.settings.with_(signature_policy="require")
+    doc = FPDF()
+    doc.add_page()
+    doc.set_font("helvetica", size=12)
+    doc.cell(0, 10, "unsigned")
+    poisoned = build(
+        Edoc(
+            sender=Organization(organ_id=COMMUNE),
+            recipients=[Organization(organ_id=MINISTRY)],
+            code=DocumentCode("90", "UBND"),
+            promulgation=PromulgationInfo("Vinh", "2026/11/27"),
+            subject="Văn bản PDF chưa ký",
+            attachments=[
+                Attachment(
+                    name="chua-ky.pdf",
+                    content_type="application/pdf",
+                    content=Blob.from_bytes(bytes(doc.output())),
+                )
+            ],
+        )
+    )
+    commune = HubClient(net.p_url, net.commune_key)
+    bad = commune.send(poisoned)
+    good = [commune.send(_document(str(n))) for n in range(91, 94)]
+    _settle_all(net.provincial, net.national)
+    with net.provincial.session() as s:
+        dead = federation.dead_letters(s)
+    assert [d.message_id for d in dead] == [bad["message_id"]]
+    assert (dead[0].last_error or "").startswith("HUB_SIGNATURE_REQUIRED")
+    assert commune.timeline(bad["message_id"])["recipients"][0]["state"] == "failed"
+    assert all(
+        commune.timeline(g["message_id"])["recipients"][0]["state"] == "relayed" for g in good
+    )
+    assert len(HubClient(net.n_url, net.ministry_key).inbox(kind="edoc")) == 3

@@ -325,3 +325,31 @@ def test_a_package_the_peer_refuses_for_good_goes_to_dead_letters_and_the_rest_f
         commune.timeline(g["message_id"])["recipients"][0]["state"] == "relayed" for g in good
     )
     assert len(HubClient(net.n_url, net.ministry_key).inbox(kind="edoc")) == 3
+
+
+def test_a_document_revoked_before_it_left_is_not_relayed(net: Net) -> None:
+    with net.provincial.session() as s:  # the national hub is unreachable for now
+        federation.add_peer(
+            s, peer_id="vn", url=f"http://127.0.0.1:{_port()}", api_key="x", serves=["*"]
+        )
+    commune = HubClient(net.p_url, net.commune_key)
+    original = _document("31")
+    commune.send(original)
+    deadline = time.monotonic() + 20
+    while _busy(net.provincial) and time.monotonic() < deadline:
+        net.provincial.relay_now()
+        time.sleep(0.02)
+    revocation = original.replace(b"<edXML:BussinessDocType>0<", b"<edXML:BussinessDocType>1<")
+    commune.send(revocation)
+    with net.provincial.session() as s:
+        entries = s.query(OutboxEntry).filter(OutboxEntry.action == "relay:vn").all()
+        for e in entries:
+            e.next_at = datetime.now(UTC)
+    net.provincial.relay_now()
+    with net.provincial.session() as s:
+        states = {
+            e.id: (e.state, e.attempts)
+            for e in s.query(OutboxEntry).filter(OutboxEntry.action == "relay:vn")
+        }
+    assert all(state == "done" for state, _ in states.values())
+    assert max(attempts for _, attempts in states.values()) == 1  # nothing posted again

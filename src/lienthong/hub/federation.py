@@ -125,6 +125,16 @@ def claim(session: Session, *, limit: int = 20, now: datetime | None = None) -> 
         target, _, target_id = entry.action.partition(":")
         url = secret = None
         if target == "relay":
+            waiting = session.scalars(
+                select(Delivery.id).where(
+                    Delivery.message_id == entry.message_id,
+                    Delivery.peer_id == target_id,
+                    Delivery.state == DeliveryState.QUEUED.value,
+                )
+            ).first()
+            if waiting is None:  # withdrawn (revoked, replaced) before it left: nothing to send
+                entry.state, entry.lease_until = "done", None
+                continue
             peer = session.get(Peer, target_id)
             if peer is not None and peer.active:
                 url, secret = f"{peer.url}/api/v1/packages", peer.api_key

@@ -201,8 +201,6 @@ class Hub:
         from lienthong.hub.federation import HOPS_HEADER, Outcome
 
         try:
-            with self.blobs.open(c.payload_key) as fh:
-                data = fh.read()
             if c.target == "relay":
                 hops = ",".join(
                     h for h in [*(c.hops.split(",") if c.hops else []), self.settings.hub_id] if h
@@ -212,10 +210,17 @@ class Hub:
                     HOPS_HEADER: hops,
                     "Content-Type": "application/xml",
                 }
-                response = httpx.post(
-                    c.url, params={"kind": c.kind}, content=data, headers=headers, timeout=30
-                )
+                with self.blobs.open(c.payload_key) as fh:  # streamed, not read whole
+                    response = httpx.post(
+                        c.url,
+                        params={"kind": c.kind},
+                        content=iter(lambda: fh.read(1 << 20), b""),
+                        headers=headers,
+                        timeout=30,
+                    )
             else:
+                with self.blobs.open(c.payload_key) as fh:
+                    data = fh.read()  # the push signature covers the whole body
                 signature = hmac.new(c.secret.encode(), data, "sha256").hexdigest()
                 headers = {
                     "Content-Type": "application/xml",

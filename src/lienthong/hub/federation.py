@@ -206,10 +206,7 @@ def settle(
                 detail={"peer": peer_id},
             )
         return entry.state
-    created = entry.created_at or now
-    created = created.replace(tzinfo=UTC) if created.tzinfo is None else created
-    expired = now - created > LIFETIME
-    if outcome.permanent or expired:
+    if _gives_up(entry, outcome, now):
         code = outcome.code if outcome.permanent else "HUB_RELAY_EXPIRED"
         entry.state, entry.lease_until = "dead", None
         entry.last_error = f"{code}: {outcome.detail}"[:2000]
@@ -226,9 +223,7 @@ def settle(
                 detail={"peer": peer_id, "code": code},
             )
         return entry.state
-    entry.state, entry.lease_until = "pending", None
-    entry.last_error = f"{outcome.code}: {outcome.detail}"[:2000]
-    entry.next_at = now + backoff(entry.attempts, rng=rng)
+    _retry_later(entry, outcome, now, rng)
     return entry.state
 
 
@@ -258,15 +253,27 @@ def _settle_push(
                 detail={"pushed": True},
             )
         return entry.state
+    if not _gives_up(entry, outcome, now):
+        _retry_later(entry, outcome, now, rng)
+        return entry.state
+    entry.state, entry.lease_until = "dead", None
+    entry.last_error = f"{outcome.code}: {outcome.detail}"[:2000]
+    return entry.state
+
+
+def _gives_up(entry: OutboxEntry, outcome: Outcome, now: datetime) -> bool:
+    """A permanent refusal, or an entry older than its lifetime."""
     created = entry.created_at or now
     created = created.replace(tzinfo=UTC) if created.tzinfo is None else created
-    entry.lease_until = None
+    return outcome.permanent or now - created > LIFETIME
+
+
+def _retry_later(
+    entry: OutboxEntry, outcome: Outcome, now: datetime, rng: random.Random | None
+) -> None:
+    entry.state, entry.lease_until = "pending", None
     entry.last_error = f"{outcome.code}: {outcome.detail}"[:2000]
-    if outcome.permanent or now - created > LIFETIME:
-        entry.state = "dead"
-    else:
-        entry.state, entry.next_at = "pending", now + backoff(entry.attempts, rng=rng)
-    return entry.state
+    entry.next_at = now + backoff(entry.attempts, rng=rng)
 
 
 def push_targets(session: Session, *, message_id: str, agencies: list[str]) -> None:

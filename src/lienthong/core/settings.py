@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 _PREFIX = "LIENTHONG_"
+ROLES = ("national", "provincial", "ministry")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class Settings:
     signature_window_seconds: int = 300
     #: Identity of this hub on trace headers and in logs.
     hub_id: str = "lienthong"
+    #: ``national`` (the root: no default peer above it), ``provincial`` or ``ministry``
+    #: (agencies it does not serve go to the peer serving their level-1 code, else up to
+    #: its default ``*`` peer).
+    role: str = "provincial"
     #: Signatures on intake: ``require`` (reject unless the PDF signatures are valid and
     #: the package signature is not invalid), ``flag`` (accept and record), ``off``.
     signature_policy: str = "flag"
@@ -79,6 +84,8 @@ def _coerce(name: str, value: Any) -> Any:
         return Path(value)
     if name == "signature_policy" and str(value) not in {"require", "flag", "off"}:
         raise ValueError(f"signature_policy must be require, flag or off, not {value!r}")
+    if name == "role" and str(value) not in ROLES:
+        raise ValueError(f"role must be national, provincial or ministry, not {value!r}")
     if name in {"max_package_bytes", "signature_window_seconds", "port"}:
         return int(value)
     return value

@@ -388,7 +388,7 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        return {"status": "ok", "hub": hub.settings.hub_id, "role": hub.settings.role}
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:

@@ -545,7 +545,14 @@ def peer_add(
 
     try:
         with _hub(data_dir) as hub, hub.session() as s:
-            peer = federation.add_peer(s, peer_id=peer_id, url=url, api_key=api_key, serves=serves)
+            peer = federation.add_peer(
+                s,
+                peer_id=peer_id,
+                url=url,
+                api_key=api_key,
+                serves=serves,
+                role=hub.settings.role,
+            )
             err.print(f"Đã lưu / saved: {peer.id} → {peer.url} ({peer.serves})")
     except HubError as exc:
         raise _fail(exc) from None

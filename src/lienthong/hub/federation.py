@@ -42,8 +42,26 @@ LIFETIME = timedelta(hours=48)
 LEASE = timedelta(seconds=60)
 
 
-def add_peer(session: Session, *, peer_id: str, url: str, api_key: str, serves: list[str]) -> Peer:
+def add_peer(
+    session: Session,
+    *,
+    peer_id: str,
+    url: str,
+    api_key: str,
+    serves: list[str],
+    role: str = "provincial",
+) -> Peer:
+    """Add or update a route to a peer hub. The national hub is the root: it has no default
+    (``*``) peer above it."""
     codes = [c.strip().upper() if c.strip() != "*" else "*" for c in serves if c.strip()]
+    if role == "national" and "*" in codes:
+        raise HubError(
+            "PEER_INVALID",
+            "Trục quốc gia không có trục mặc định (*) ở trên",
+            "The national hub has no default (*) peer above it",
+            field="serves",
+            status=422,
+        )
     if not peer_id.strip() or not url.startswith(("http://", "https://")) or not codes:
         raise HubError(
             "PEER_INVALID",

@@ -50,6 +50,8 @@ class HubPlan:
     #: (system id, agencies it serves) of the agency systems connected here
     systems: list[tuple[str, list[str]]]
     port: int = 0
+    #: system id → callback URL, for systems that want packages pushed to them
+    callbacks: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -180,7 +182,12 @@ def provision(plans: list[HubPlan], base_dir: Path, **settings: Any) -> Network:
                 for code, name in plan.agencies:
                     directory.add_agency(s, code=code, name=name)
                 for system_id, agencies in plan.systems:
-                    new = directory.add_system(s, system_id=system_id, agencies=agencies)
+                    new = directory.add_system(
+                        s,
+                        system_id=system_id,
+                        agencies=agencies,
+                        callback_url=plan.callbacks.get(system_id),
+                    )
                     network.credentials[system_id] = {
                         "hub": plan.hub_id,
                         "api_key": new.api_key,

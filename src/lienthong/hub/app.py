@@ -33,6 +33,7 @@ from lienthong.core.settings import Settings
 from lienthong.edxml.attachments import Limits
 from lienthong.hub import service
 from lienthong.hub.errors import HubError
+from lienthong.hub.relay import Relayer
 from lienthong.hub.signatures import load_trust
 
 log = logging.getLogger("lienthong.hub")
@@ -94,6 +95,7 @@ class Hub:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
+        self.relayer = Relayer(self)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -176,78 +178,9 @@ class Hub:
                 log.exception("dispatch failed; retrying")
 
     def relay_now(self) -> int:
-        """Relay what is due to peer hubs; returns how many attempts were made. HTTP runs
-        outside any transaction: claim (with a lease) → post → settle."""
-        from lienthong.hub import federation
-
-        claims = self.run(lambda s: federation.claim(s))
-        for c in claims:
-            outcome = self._post_relay(c)
-
-            def settle(s: Session, c: Any = c, o: Any = outcome) -> str:
-                return federation.settle(s, entry_id=c.entry_id, outcome=o)
-
-            self.run(settle)
-            self.metrics.inc("lienthong_relay_attempts_total")
-        return len(claims)
-
-    def _post_relay(self, c: Any) -> Any:
-        """One attempt: a relay to a peer hub's REST API, or a push to a system's callback
-        (signed ``X-Lienthong-Signature: hex HMAC-SHA256(system secret, body)``)."""
-        import hmac
-
-        import httpx
-
-        from lienthong.hub.federation import HOPS_HEADER, Outcome
-
-        try:
-            if c.target == "relay":
-                hops = ",".join(
-                    h for h in [*(c.hops.split(",") if c.hops else []), self.settings.hub_id] if h
-                )
-                headers = {
-                    "Authorization": f"Bearer {c.secret}",
-                    HOPS_HEADER: hops,
-                    "Content-Type": "application/xml",
-                }
-                with self.blobs.open(c.payload_key) as fh:  # streamed, not read whole
-                    response = httpx.post(
-                        c.url,
-                        params={"kind": c.kind},
-                        content=iter(lambda: fh.read(1 << 20), b""),
-                        headers=headers,
-                        timeout=30,
-                    )
-            else:
-                with self.blobs.open(c.payload_key) as fh:
-                    data = fh.read()  # the push signature covers the whole body
-                signature = hmac.new(c.secret.encode(), data, "sha256").hexdigest()
-                headers = {
-                    "Content-Type": "application/xml",
-                    "X-Lienthong-Kind": c.kind,
-                    "X-Lienthong-Message-Id": c.message_id,
-                    "X-Lienthong-Signature": signature,
-                }
-                response = httpx.post(c.url, content=data, headers=headers, timeout=30)
-        except (httpx.HTTPError, OSError) as exc:
-            return Outcome(ok=False, code="HUB_RELAY_UNREACHABLE", detail=type(exc).__name__)
-        if 200 <= response.status_code < 300:
-            return Outcome(ok=True)
-        try:
-            code = str(response.json()["error"]["code"])
-        except (ValueError, KeyError, TypeError):
-            code = f"HTTP_{response.status_code}"
-        permanent = 400 <= response.status_code < 500 and response.status_code not in (
-            401,
-            403,
-            408,
-            409,
-            425,
-            429,
-        )
-        return Outcome(
-            ok=False, permanent=permanent, code=code, detail=f"HTTP {response.status_code}"
-        )
+        """Relay and push what is due (see :mod:`lienthong.hub.relay`); returns how many
+        attempts were made."""
+        return self.relayer.run_once()
 
     def _housekeeping(self) -> None:
         """Once a minute: forget signatures that can no longer be replayed (older than
@@ -312,6 +245,7 @@ class Hub:
 
     def close(self) -> None:
         self.stop_worker()
+        self.relayer.close()
         self.engine.dispose()
 
 
@@ -333,6 +267,7 @@ def error_response(exc: HubError) -> JSONResponse:
 
 
 def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
+    from lienthong.hub.admin import router as admin_router
     from lienthong.hub.api import router as rest_router
     from lienthong.hub.vdxp import router as vdxp_router
 
@@ -418,6 +353,7 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
         return hub.metrics.render()
 
     app.include_router(rest_router)
+    app.include_router(admin_router)
     app.include_router(vdxp_router)
     return app
 

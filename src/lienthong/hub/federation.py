@@ -14,10 +14,11 @@ through it (``HUB_LOOP``).
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lienthong.hub import audit
@@ -119,12 +120,23 @@ class Claim:
     hops: str
     kind: str
 
+    @property
+    def action(self) -> str:
+        return f"{self.target}:{self.target_id}"
+
     def __repr__(self) -> str:  # never the secret
-        return f"Claim({self.entry_id}, {self.target}:{self.target_id})"
+        return f"Claim({self.entry_id}, {self.action})"
 
 
-def claim(session: Session, *, limit: int = 20, now: datetime | None = None) -> list[Claim]:
-    """Relay and push entries due now, or whose lease expired (a crashed process's claim)."""
+def claim(
+    session: Session,
+    *,
+    limit: int = 20,
+    now: datetime | None = None,
+    exclude: Collection[str] = (),
+) -> list[Claim]:
+    """Relay and push entries due now, or whose lease expired (a crashed process's claim),
+    except those of the targets (outbox actions) in ``exclude``."""
     now = now or datetime.now(UTC)
     entries = session.scalars(
         select(OutboxEntry)
@@ -132,6 +144,7 @@ def claim(session: Session, *, limit: int = 20, now: datetime | None = None) -> 
             OutboxEntry.action.like(RELAY + "%") | OutboxEntry.action.like(PUSH + "%"),
             ((OutboxEntry.state == "pending") & (OutboxEntry.next_at <= now))
             | ((OutboxEntry.state == "inflight") & (OutboxEntry.lease_until < now)),
+            OutboxEntry.action.not_in(list(exclude)),
         )
         .order_by(OutboxEntry.id)
         .limit(limit)
@@ -189,6 +202,15 @@ class Outcome:
     detail: str = ""
 
 
+def release(session: Session, *, entry_ids: list[int]) -> None:
+    """Give back claims that were not attempted (their target is failing): not an attempt."""
+    for entry in session.scalars(
+        select(OutboxEntry).where(OutboxEntry.id.in_(entry_ids), OutboxEntry.state == "inflight")
+    ):
+        entry.state, entry.lease_until = "pending", None
+        entry.attempts = max(0, entry.attempts - 1)
+
+
 def settle(
     session: Session,
     *,
@@ -196,12 +218,25 @@ def settle(
     outcome: Outcome,
     now: datetime | None = None,
     rng: random.Random | None = None,
+    drain: bool = False,
 ) -> str:
-    """Record the result of one relay attempt; returns the entry's new state."""
+    """Record the result of one relay attempt; returns the entry's new state. A success
+    after failures (or of a probe, ``drain``) brings the target's waiting queue forward:
+    the target is back."""
     now = now or datetime.now(UTC)
     entry = session.get(OutboxEntry, entry_id)
     if entry is None or entry.state != "inflight":
         return entry.state if entry is not None else "gone"
+    if outcome.ok and (drain or entry.attempts > 1):
+        session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.action == entry.action,
+                OutboxEntry.state == "pending",
+                OutboxEntry.next_at > now,
+            )
+            .values(next_at=now)
+        )
     if entry.action.startswith(PUSH):
         return _settle_push(session, entry, outcome, now, rng)
     peer_id = entry.action[len(RELAY) :]

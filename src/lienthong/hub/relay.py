@@ -1,0 +1,209 @@
+"""Sending from the outbox: relays to peer hubs and pushes to agency systems' callbacks.
+
+One round is claim (with a lease, in a short transaction) → post (outside any transaction,
+several at once, over kept-alive connections) → settle (one short transaction per entry).
+
+A target — a peer hub or a system's callback, i.e. an outbox action — that fails
+transiently (unreachable, 5xx, 429, refused credentials) is *open*: its entries are not
+claimed until the target's own backoff (at most :data:`PROBE_CAP`) has passed; then one
+entry probes it. A success
+closes it and brings its queue forward, so a peer coming back after an outage gets its
+backlog at once, while during the outage it receives one request per backoff interval
+however long the queue is (no retry storm). The state is per process: with several
+processes, each probes on its own. A permanent refusal of one package (a 4xx about that
+package) says the target is alive: it does not open it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import httpx
+from sqlalchemy.orm import Session
+
+from lienthong.hub import federation
+from lienthong.hub.federation import HOPS_HEADER, Claim, Outcome
+
+if TYPE_CHECKING:
+    from lienthong.hub.app import Hub
+
+log = logging.getLogger("lienthong.hub.relay")
+
+#: the longest a failing target goes without a probe (a replayed dead letter waits at most this)
+PROBE_CAP = timedelta(seconds=60)
+#: refusals about us or the moment, not about the package: retried
+_TRANSIENT_4XX = frozenset({401, 403, 408, 409, 425, 429})
+
+
+class Breaker:
+    """Which targets are failing, and until when not to try them."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failing: dict[str, tuple[int, float]] = {}  # action → (failures, retry at)
+
+    def blocked(self) -> list[str]:
+        now = self._clock()
+        with self._lock:
+            return sorted(a for a, (_, at) in self._failing.items() if at > now)
+
+    def failing(self, action: str) -> bool:
+        with self._lock:
+            return action in self._failing
+
+    def is_open(self, action: str) -> bool:
+        with self._lock:
+            state = self._failing.get(action)
+        return state is not None and state[1] > self._clock()
+
+    def record(self, action: str, outcome: Outcome) -> None:
+        with self._lock:
+            if outcome.ok or outcome.permanent:
+                self._failing.pop(action, None)
+                return
+            failures = self._failing.get(action, (0, 0.0))[0] + 1
+            wait = min(federation.backoff(failures), PROBE_CAP).total_seconds()
+            self._failing[action] = (failures, self._clock() + wait)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._failing.clear()
+
+
+class Relayer:
+    """The sending side of one hub process."""
+
+    def __init__(self, hub: Hub, *, concurrency: int = 8) -> None:
+        self.hub = hub
+        self.breaker = Breaker()
+        self.concurrency = concurrency
+        self._pool: ThreadPoolExecutor | None = None
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def _http(self) -> tuple[ThreadPoolExecutor, httpx.Client]:
+        with self._lock:
+            if self._client is None or self._pool is None:
+                self._client = httpx.Client(
+                    timeout=httpx.Timeout(30, connect=5),
+                    limits=httpx.Limits(
+                        max_connections=4 * self.concurrency,
+                        max_keepalive_connections=2 * self.concurrency,
+                    ),
+                )
+                self._pool = ThreadPoolExecutor(
+                    self.concurrency, thread_name_prefix="lienthong-relay"
+                )
+            return self._pool, self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+            if self._client is not None:
+                self._client.close()
+            self._pool = self._client = None
+
+    def run_once(self) -> int:
+        """One round; returns how many attempts were made."""
+        blocked = self.breaker.blocked()
+        claims = self.hub.run(
+            lambda s: federation.claim(s, limit=4 * self.concurrency, exclude=blocked)
+        )
+        if not claims:
+            return 0
+        probing: set[str] = set()
+        attempts: list[Claim] = []
+        held: list[Claim] = []
+        for c in claims:
+            if self.breaker.failing(c.action):  # its wait is over: one entry probes it
+                if c.action in probing:
+                    held.append(c)
+                    continue
+                probing.add(c.action)
+            attempts.append(c)
+        pool, client = self._http()
+        futures = {pool.submit(self._attempt, client, c): c for c in attempts}
+        made = 0
+        for future in as_completed(futures):
+            c = futures[future]
+            outcome = future.result()
+            if outcome is None:  # a sibling found the target failing first
+                held.append(c)
+                continue
+            made += 1
+
+            def settle(s: Session, c: Claim = c, o: Outcome = outcome) -> str:
+                return federation.settle(
+                    s, entry_id=c.entry_id, outcome=o, drain=c.action in probing
+                )
+
+            self.hub.run(settle)
+        if held:
+            self.hub.run(lambda s: federation.release(s, entry_ids=[c.entry_id for c in held]))
+        self.hub.metrics.inc("lienthong_relay_attempts_total", made)
+        return made
+
+    def _attempt(self, client: httpx.Client, c: Claim) -> Outcome | None:
+        if self.breaker.is_open(c.action):
+            return None
+        outcome = self._post(client, c)
+        self.breaker.record(c.action, outcome)
+        if not outcome.ok:
+            log.info(
+                "relay.failed",
+                extra={"target": c.action, "code": outcome.code, "detail": outcome.detail},
+            )
+        return outcome
+
+    def _post(self, client: httpx.Client, c: Claim) -> Outcome:
+        """One attempt: a relay to a peer hub's REST API (the package streamed), or a push
+        to a system's callback (signed ``X-Lienthong-Signature: hex HMAC-SHA256(system
+        secret, body)``)."""
+        try:
+            if c.target == "relay":
+                hops = [*(c.hops.split(",") if c.hops else []), self.hub.settings.hub_id]
+                headers = {
+                    "Authorization": f"Bearer {c.secret}",
+                    HOPS_HEADER: ",".join(h for h in hops if h),
+                    "Content-Type": "application/xml",
+                }
+                with self.hub.blobs.open(c.payload_key) as fh:  # streamed, not read whole
+                    response = client.post(
+                        c.url,
+                        params={"kind": c.kind},
+                        content=iter(lambda: fh.read(1 << 20), b""),
+                        headers=headers,
+                    )
+            else:
+                with self.hub.blobs.open(c.payload_key) as fh:
+                    data = fh.read()  # the push signature covers the whole body
+                headers = {
+                    "Content-Type": "application/xml",
+                    "X-Lienthong-Kind": c.kind,
+                    "X-Lienthong-Message-Id": c.message_id,
+                    "X-Lienthong-Signature": hmac.new(
+                        c.secret.encode(), data, "sha256"
+                    ).hexdigest(),
+                }
+                response = client.post(c.url, content=data, headers=headers)
+        except (httpx.HTTPError, OSError) as exc:
+            return Outcome(ok=False, code="HUB_RELAY_UNREACHABLE", detail=type(exc).__name__)
+        if 200 <= response.status_code < 300:
+            return Outcome(ok=True)
+        try:
+            code = str(response.json()["error"]["code"])
+        except (ValueError, KeyError, TypeError):
+            code = f"HTTP_{response.status_code}"
+        permanent = 400 <= response.status_code < 500 and response.status_code not in _TRANSIENT_4XX
+        return Outcome(
+            ok=False, permanent=permanent, code=code, detail=f"HTTP {response.status_code}"
+        )

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from lienthong.client.rest import HubClient
@@ -143,7 +144,9 @@ def test_a_document_and_its_status_cross_two_hubs(net: Net) -> None:
     assert len(ministry.inbox(kind="edoc")) == 0
 
 
-def test_a_routing_loop_is_refused_and_becomes_a_dead_letter(net: Net) -> None:
+def test_a_route_back_where_the_package_came_from_is_refused_and_becomes_a_dead_letter(
+    net: Net,
+) -> None:
     with net.national.session() as s:  # misconfiguration: H53 sent back to the province
         federation.add_peer(
             s,
@@ -155,10 +158,25 @@ def test_a_routing_loop_is_refused_and_becomes_a_dead_letter(net: Net) -> None:
     commune = HubClient(net.p_url, net.commune_key)
     sent = commune.send(_document("12", to="000.00.00.H53"))
     _settle_all(net.provincial, net.national)
-    with net.national.session() as s:
+    with net.provincial.session() as s:
         dead = federation.dead_letters(s)
-    assert len(dead) == 1 and (dead[0].last_error or "").startswith("HUB_LOOP")
-    assert commune.timeline(sent["message_id"])["recipients"][0]["state"] == "relayed"
+    assert len(dead) == 1 and (dead[0].last_error or "").startswith("HUB_NO_ROUTE")
+    with net.national.session() as s:
+        assert federation.dead_letters(s) == []  # refused at once, never sent back
+    recipient = commune.timeline(sent["message_id"])["recipients"][0]
+    assert recipient["state"] == "failed" and recipient["failure_code"] == "HUB_RELAY_REFUSED"
+
+
+def test_a_package_that_already_passed_through_this_hub_is_refused(net: Net) -> None:
+    with net.national.session() as s:
+        key = s.get(federation.Peer, "h41").api_key  # the national hub's key on the province
+    response = httpx.post(
+        f"{net.p_url}/api/v1/packages",
+        content=_document("15"),
+        headers={"Authorization": f"Bearer {key}", federation.HOPS_HEADER: "h41,vn"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "HUB_LOOP"
 
 
 def test_an_unreachable_peer_is_retried_with_backoff_not_hammered(tmp_path: Path, net: Net) -> None:

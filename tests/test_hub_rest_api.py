@@ -847,7 +847,10 @@ def test_schemathesis_finds_no_server_error(world: World) -> None:
 
 def test_health_readiness_and_metrics(world: World) -> None:
     r = world.http.get("/healthz")
-    assert (r.status_code, r.json()) == (200, {"status": "ok"})
+    assert (r.status_code, r.json()) == (
+        200,
+        {"status": "ok", "hub": "lienthong", "role": "provincial"},
+    )
     r = world.http.get("/readyz")
     assert (r.status_code, r.json()) == (200, {"status": "ready"})
     world.send("sys.h41", world.edoc(H41, G22))

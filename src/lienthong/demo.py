@@ -1,24 +1,28 @@
-"""``make demo``: a hub on the embedded default (SQLite + a local folder) with a seeded
-sample directory — one province (provincial People's Committee, departments, district-
-and commune-level units) and a few ministries, clearly marked as sample data — and a small
-traffic generator: agency systems send documents through the national platform's API
-(HMAC-signed, exactly as the official SDK does), recipients fetch, acknowledge and answer
-with statuses 01 and 03.
+"""``make demo``: a network of four hubs on one machine, each on the embedded default (SQLite
++ a local folder) — the national hub ``vn``, the Ministry of Finance's hub ``g12`` and the
+provincial hubs ``h41`` (Nghệ An) and ``h42`` (Hà Tĩnh) — provisioned and wired as peers by
+:mod:`lienthong.hub.network` with its sample directory, and a traffic generator. Every round
+the commune of one province (phường Hưng Bình, behind ``h41``), the ministry (Bộ Tài chính,
+``g12``) and the commune of the other province (phường Bắc Hà, ``h42``) each send a document
+to the two others through the REST API; the recipients fetch, acknowledge and answer with
+statuses 01 and 03, which cross the hubs back to the sender. For each document the demo
+prints its path (the hops recorded by the hub that delivered it), how long the hubs took,
+and the signature verdicts of the first and the last hub.
 
 The PKI at work: on first start a **test** CA is created in ``<demo dir>/ca`` and its trust
-(root + CRLs) exported to ``<demo dir>/trust``; the hub verifies with that trust, serves the
-CRLs at ``/pki/root.crl`` and ``/pki/issuing.crl`` and runs the ``flag`` signature policy
-(verify and record, never refuse). Three sending agencies (the provincial People's
-Committee, a ministry, a commune) get an organisation certificate and a leader's person
-certificate, issued once and kept in ``<demo dir>/certs`` as PKCS#12 files whose password
-is in ``demo-credentials.json`` (key ``pki``). Every document is a one-page PDF signed by
-the leader then the organisation (Decree 30 layout), some also carry a package signature
-(XML-DSig); one in five is deliberately unsigned. After each send the demo reads the
-verdicts the hub recorded from the REST timeline. Delete ``<demo dir>/certs`` to re-issue
-the certificates, ``<demo dir>/ca`` to start a new CA.
+(root + CRLs) exported to ``<demo dir>/trust``; every hub verifies with that trust, serves
+the CRLs at ``/pki/root.crl`` and ``/pki/issuing.crl`` and runs the ``flag`` signature policy
+(verify and record, never refuse). The three sending agencies get an organisation
+certificate and a leader's person certificate, issued once and kept in ``<demo dir>/certs``
+as PKCS#12 files whose password is in ``<demo dir>/pki.json``. Every document is a one-page
+PDF signed by the leader then the organisation (Decree 30 layout), some also carry a package
+signature (XML-DSig); one in five is deliberately unsigned. Relays carry the sender's bytes
+unchanged, so every hub on the path reaches the same verdict. Delete ``<demo dir>/certs`` to
+re-issue the certificates, ``<demo dir>/ca`` to start a new CA.
 
-Options (environment): ``LIENTHONG_DEMO_DIR`` (default ``./lienthong-demo``),
-``LIENTHONG_PORT`` (default 8080; a free port is used when it is taken),
+Options (environment): ``LIENTHONG_DEMO_DIR`` (default ``./lienthong-demo``; one folder per
+hub, the API keys in ``network.json``), ``LIENTHONG_PORT`` (the first port, default 8080: the
+hubs take 8080-8083, a free port for each one taken; 0: free ports only),
 ``LIENTHONG_DEMO_ROUNDS`` (default: run until Ctrl-C), ``LIENTHONG_DEMO_INTERVAL`` seconds.
 """
 
@@ -36,18 +40,16 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.orm import Session
 
 from lienthong.client.rest import HubClient, HubClientError
-from lienthong.client.vdxp import VdxpClient, VdxpClientError
-from lienthong.core.settings import Settings
-from lienthong.edxml.builder import build, now_timestamp, today
+from lienthong.edxml.builder import build, today
 from lienthong.edxml.codes import AdminDocType, StatusCode
 from lienthong.edxml.model import (
     Attachment,
@@ -57,17 +59,18 @@ from lienthong.edxml.model import (
     Organization,
     OtherInfo,
     PromulgationInfo,
-    ResponseFor,
     SignerInfo,
-    StaffInfo,
-    Status,
 )
-from lienthong.edxml.parser import parse
+from lienthong.hub.models import Message
+from lienthong.hub.network import NATIONAL, Network, provision, serve_in_process, standard_plans
 from lienthong.pki import images
 from lienthong.pki.ca import CertificateAuthority
 from lienthong.pki.credentials import Credentials, PkiError, identity_of
 from lienthong.pki.pdf import sign_org, sign_person
 from lienthong.pki.xmldsig import sign_package
+
+if TYPE_CHECKING:
+    from lienthong.hub.app import Hub
 
 SUBJECTS = [
     "V/v triển khai kết nối, liên thông phần mềm quản lý văn bản",
@@ -89,12 +92,16 @@ TYPES = [
 CA_NAME = "lienthong CA thử nghiệm — KHÔNG dùng thật"
 #: one document in this many goes out without any signature (the flag policy: ``unknown``)
 UNSIGNED_EVERY = 5
+#: how long the demo waits for a document (then for its statuses) to cross the hubs
+WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
 class Signatory:
-    """A sending agency of the demo and the (fictitious) leader who signs its documents."""
+    """A party of the demo's traffic: its agency system (in :func:`standard_plans`), its
+    agency and the (fictitious) leader who signs its documents."""
 
+    system: str
     agency: str
     place: str  # promulgation place (địa danh)
     issuer: str  # the issuing body's abbreviation in the notation (…/QĐ-UBND)
@@ -104,10 +111,26 @@ class Signatory:
 
 
 SIGNATORIES = (
-    Signatory("000.00.00.H41", "Nghệ An", "UBND", "KT. CHỦ TỊCH", "Phó Chủ tịch", "Nguyễn Văn An"),
-    Signatory("000.00.00.G09", "Hà Nội", "BNV", "KT. BỘ TRƯỞNG", "Thứ trưởng", "Trần Minh Đức"),
     Signatory(
-        "000.01.32.H41", "Nghi Phong", "UBND", "TM. ỦY BAN NHÂN DÂN", "Chủ tịch", "Lê Thị Hồng"
+        "qlvb.hungbinh",
+        "000.01.31.H41",
+        "Hưng Bình",
+        "UBND",
+        "TM. ỦY BAN NHÂN DÂN",
+        "Chủ tịch",
+        "Lê Thị Hồng",
+    ),
+    Signatory(
+        "qlvb.g12", "000.00.00.G12", "Hà Nội", "BTC", "KT. BỘ TRƯỞNG", "Thứ trưởng", "Trần Minh Đức"
+    ),
+    Signatory(
+        "qlvb.bacha",
+        "000.01.31.H42",
+        "Bắc Hà",
+        "UBND",
+        "TM. ỦY BAN NHÂN DÂN",
+        "Chủ tịch",
+        "Nguyễn Văn An",
     ),
 )
 
@@ -120,40 +143,6 @@ _BODY = (
     "organisation (Decree 30/2020). It has no legal value.",
 )
 _FOOTER = "VĂN BẢN MẪU, ký bằng CA THỬ NGHIỆM / SAMPLE document signed by a TEST CA"
-
-
-def sample_directory() -> dict[str, Any]:
-    text = (
-        resources.files("lienthong.hub")
-        .joinpath("data/sample_directory.json")
-        .read_text(encoding="utf-8")
-    )
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
-def seed(hub: Any) -> dict[str, dict[str, Any]]:
-    """Load the sample directory and (re)register its systems; returns their credentials."""
-    from lienthong.hub import directory
-
-    data = sample_directory()
-    creds: dict[str, dict[str, Any]] = {}
-    with hub.session() as s:
-        directory.import_agencies(s, rows=data["agencies"])
-        for spec in data["systems"]:
-            new = directory.add_system(
-                s,
-                system_id=spec["id"],
-                agencies=spec["agencies"],
-                name=spec["name"],
-                legacy_sdk=spec.get("legacy_sdk", False),
-            )
-            creds[spec["id"]] = {
-                "secret": new.secret,
-                "api_key": new.api_key,
-                "agencies": spec["agencies"],
-            }
-    return creds
 
 
 # ------------------------------------------------------------------------------ PKI
@@ -239,8 +228,8 @@ def setup_pki(
     data_dir: Path, *, crl_base_url: str, names: dict[str, str], saved: dict[str, Any]
 ) -> DemoPki:
     """Create (first start) or open the demo CA, export its trust, and issue (once) the
-    signing certificates of :data:`SIGNATORIES`. ``saved``: the ``pki`` part of the
-    previous ``demo-credentials.json`` (the PKCS#12 password)."""
+    signing certificates of :data:`SIGNATORIES`. ``saved``: the previous ``pki.json`` (the
+    PKCS#12 password)."""
     ca_dir, trust_dir, cert_dir = data_dir / "ca", data_dir / "trust", data_dir / "certs"
     created = not (ca_dir / "index.json").is_file()
     if created:
@@ -411,53 +400,59 @@ def _verdict(value: str | None, reason: str | None = None) -> str:
 
 
 class Traffic:
-    """Agency systems exchanging documents and statuses through the hub."""
+    """The three parties exchanging documents and statuses across the hubs, each with its
+    own system's API key at its own hub."""
 
     def __init__(
         self,
-        endpoint: str,
-        creds: dict[str, dict[str, Any]],
+        network: Network,
+        hubs: dict[str, Hub],
         names: dict[str, str],
         console: Console,
         pki: DemoPki,
         sample_pdf: Path,
         seed_value: int = 2026,
     ) -> None:
-        self.clients = {sid: VdxpClient(endpoint, sid, c["secret"]) for sid, c in creds.items()}
+        self.network = network
+        self.hubs = hubs  # in this process: the demo reads each message's hops there
         self.http = httpx.Client(timeout=60)  # one connection pool for the REST clients
         self.rest = {
-            sid: HubClient(endpoint, c["api_key"], http=self.http) for sid, c in creds.items()
+            s.system: HubClient(
+                network.url(network.hub_of(s.system)), network.key(s.system), http=self.http
+            )
+            for s in SIGNATORIES
         }
-        self.creds = creds
         self.names = names
+        #: "phường Hưng Bình" for "UBND phường Hưng Bình (mẫu)": the names of the lines
+        self.short = {
+            code: escape(name.removesuffix(" (mẫu)").removeprefix("UBND "))
+            for code, name in self.names.items()
+        }
         self.console = console
         self.pki = pki
         self.sample_pdf = sample_pdf
         self.rng = random.Random(seed_value)
         self.number = 0
-        self.sent = self.received = self.statuses = 0
+        self.sent = self.received = self.answered = self.statuses_back = 0
         self.verdicts: dict[str, Counter[str]] = {"pdf": Counter(), "package": Counter()}
-        texts = [*SUBJECTS, *names.values(), *_BODY, _FOOTER, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA"]
-        for signer in pki.signers.values():
-            spec = signer.spec
+        self.paths: Counter[str] = Counter()
+        texts = [*SUBJECTS, *self.names.values(), *_BODY, _FOOTER, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA"]
+        for spec in SIGNATORIES:
             texts += [spec.place, spec.competence, spec.position.upper(), spec.name]
+        texts += [t.value.upper() for t in TYPES] + [n.upper() for n in self.names.values()]
         # one font for every document (the stamp font: a serif with the Vietnamese letters)
-        self.font = images.stamp_font_path(
-            "".join(texts + [t.value.upper() for t in TYPES] + [n.upper() for n in names.values()])
-        )
+        self.font = images.stamp_font_path("".join(texts))
 
     def close(self) -> None:
-        for client in self.clients.values():
-            client.close()
         for rest in self.rest.values():
             rest.close()
         self.http.close()
 
-    def _document(self, sender: str, recipients: list[str]) -> tuple[bytes, str]:
-        """The package and how it was signed (``pdf+package``, ``pdf`` or ``none``)."""
+    def _document(self, spec: Signatory, recipients: list[str]) -> tuple[bytes, str, str]:
+        """The package, how it was signed (``pdf+package``, ``pdf`` or ``none``) and its
+        number and notation."""
         self.number += 1
-        signer = self.pki.signers[sender]
-        spec = signer.spec
+        signer = self.pki.signers[spec.agency]
         kind = self.rng.choice(TYPES)
         notation = (
             f"{kind.abbreviation}-{spec.issuer}" if kind.abbreviation else f"{spec.issuer}-VP"
@@ -466,7 +461,7 @@ class Traffic:
         date = today()
         pdf = document_pdf(
             self.font,
-            agency_name=self.names[sender],
+            agency_name=self.names[spec.agency],
             number_notation=f"{self.number:02d}/{notation}",
             place_date=_vn_date(spec.place, date),
             kind=kind,
@@ -482,7 +477,7 @@ class Traffic:
             partial.write_bytes(pdf)
             partial.replace(self.sample_pdf)  # the latest signed PDF, to verify by hand
         edoc = Edoc(
-            sender=Organization(organ_id=sender, organ_name=self.names[sender]),
+            sender=Organization(organ_id=spec.agency, organ_name=self.names[spec.agency]),
             recipients=[Organization(organ_id=r, organ_name=self.names[r]) for r in recipients],
             code=DocumentCode(f"{self.number:02d}", notation),
             promulgation=PromulgationInfo(spec.place, date),
@@ -501,18 +496,18 @@ class Traffic:
         package = build(edoc)
         if mode == "pdf+package":
             package = sign_package(package, signer.org)
-        return package, mode
+        return package, mode, f"{self.number:02d}/{notation}"
 
     def round(self) -> None:
-        signing = list(self.pki.signers)
-        sender = signing[self.sent % len(signing)]  # province, ministry, commune in turn
-        sender_sys = next(s for s, c in self.creds.items() if sender in c["agencies"])
-        others = [a for s, c in self.creds.items() if s != sender_sys for a in c["agencies"]]
-        local = [a for a in self.creds[sender_sys]["agencies"] if a != sender]
-        pool = others + local
-        recipients = self.rng.sample(pool, k=min(len(pool), self.rng.randint(1, 3)))
-        package, mode = self._document(sender, recipients)
-        result = self.clients[sender_sys].send_edoc(package, from_code=sender)
+        for spec in SIGNATORIES:
+            self.exchange(spec, [s.agency for s in SIGNATORIES if s is not spec])
+
+    def exchange(self, spec: Signatory, recipients: list[str]) -> None:
+        """One document from ``spec`` to ``recipients``: send it, let each recipient take it
+        and answer, then wait for the answers to come back to the sender."""
+        package, mode, number = self._document(spec, recipients)
+        sender = self.rest[spec.system]
+        message_id = sender.send(package)["message_id"]
         self.sent += 1
         how = {
             "pdf+package": "ký PDF + gói tin / signed PDF + package",
@@ -520,26 +515,93 @@ class Traffic:
             "none": "[yellow]KHÔNG ký (cố ý) / deliberately unsigned[/]",
         }[mode]
         self.console.print(
-            f"[cyan]→[/] {sender} gửi / sends {result['DocId'][:8]}… tới / to "
-            f"{', '.join(recipients)} — {how}"
+            f"[cyan]→[/] [bold]{self.short[spec.agency]}[/] gửi / sends {number} tới / to "
+            f"{', '.join(self.short[r] for r in recipients)}"
         )
-        self._show_verdicts(sender_sys, result["DocId"])
-        time.sleep(0.2)  # let the dispatcher run
-        for sid, client in self.clients.items():
-            for item in client.get_received_list("edoc").get("data", []):
-                self._receive(sid, client, item)
-            for item in client.get_received_list("status").get("data", []):
-                client.get_edoc(item["docId"])
-                client.update_status(item["docId"], "done")
+        self.console.print(f"  {how} — mã / id [dim]{message_id}[/]")
+        message = sender.timeline(message_id)["message"]
+        self._show_verdicts(self.network.hub_of(spec.system), message)
+        sent_at = datetime.fromisoformat(message["accepted_at"])
+        waiting = set(recipients)
+        deadline = time.monotonic() + WAIT_SECONDS
+        while waiting and time.monotonic() < deadline:
+            for party in [s for s in SIGNATORIES if s.agency in waiting]:
+                for item in self.rest[party.system].inbox(kind="edoc"):
+                    path, there = self._take(party, item)
+                    seconds = (
+                        datetime.fromisoformat(item["accepted_at"]) - sent_at
+                    ).total_seconds()
+                    if item["document_id"] != message["document_id"] or seconds < 0:
+                        continue  # left over from an earlier start: taken all the same
+                    waiting.discard(party.agency)
+                    sig = there["signatures"]
+                    self.console.print(
+                        f"  [green]✓[/] {self.short[party.agency]} nhận / received: "
+                        f"[bold]{' → '.join(path)}[/], {seconds:.2f} s — tại / at {path[-1]}: "
+                        f"PDF {_verdict(sig['pdf'])}, gói tin / package "
+                        f"{_verdict(sig['package'])} — báo / answered 01 + 03"
+                    )
+            time.sleep(0.05)
+        for agency in sorted(waiting):
+            self.console.print(
+                f"  [red]✗[/] {self.short[agency]}: chưa tới sau / not there after "
+                f"{WAIT_SECONDS:.0f} s (xem / see: lienthong deadletter list)"
+            )
+        expected = 2 * (len(recipients) - len(waiting))
+        statuses: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            statuses = sender.timeline(message_id)["statuses"]
+            if len(statuses) >= expected:
+                break
+            time.sleep(0.05)
+        self.statuses_back += len(statuses)
+        for item in sender.inbox(kind="status"):  # the sender system reads them
+            sender.fetch(item["message_id"])
+            sender.ack(item["message_id"])
+        by_agency: dict[str, list[str]] = {}
+        for status in statuses:
+            by_agency.setdefault(status["from"], []).append(status["status_code"])
+        back = ", ".join(f"{self.short[a]} {' + '.join(c)}" for a, c in by_agency.items())
+        seconds = max(
+            ((datetime.fromisoformat(s["at"]) - sent_at).total_seconds() for s in statuses),
+            default=0,
+        )
+        colour = "green" if len(statuses) >= expected else "yellow"
+        self.console.print(
+            f"  [{colour}]↩[/] trạng thái về / statuses back: {back or '-'} "
+            f"({len(statuses)}/{expected}) — {seconds:.2f} s sau khi gửi / after sending"
+        )
 
-    def _show_verdicts(self, system: str, doc_id: str) -> None:
-        """What the hub recorded, read back from the REST timeline with the sender
-        system's API key."""
-        try:
-            message = self.rest[system].timeline(doc_id)["message"]
-        except HubClientError as exc:
-            self.console.print(f"  [red]không đọc được diễn biến / timeline unreadable[/] {exc}")
-            return
+    def _take(self, party: Signatory, item: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+        """What a recipient system does with a document: fetch it, acknowledge it, answer
+        01 (arrived) and 03 (registered). Returns the hubs it passed through and the
+        message as the last hub recorded it."""
+        client = self.rest[party.system]
+        message_id = item["message_id"]
+        client.fetch(message_id)
+        client.ack(message_id)
+        for code in (StatusCode.ARRIVED, StatusCode.ACCEPTED):
+            client.status(
+                message_id,
+                agency=item["recipient"],
+                status_code=code.value,
+                description=code.vi,
+                staff={"department": "Văn thư", "staff": "Trần Thị Bình"},
+            )
+        self.received += 1
+        self.answered += 2
+        hub_id = self.network.hub_of(party.system)
+
+        def hops(s: Session) -> str:
+            found = s.get(Message, message_id)
+            return (found.hops or "") if found else ""
+
+        path = [*filter(None, self.hubs[hub_id].read(hops).split(",")), hub_id]
+        self.paths[" → ".join(path)] += 1
+        return path, client.timeline(message_id)["message"]
+
+    def _show_verdicts(self, hub_id: str, message: dict[str, Any]) -> None:
+        """What the sender's hub recorded, read back from the REST timeline."""
         sig = message.get("signatures") or {}
         report = sig.get("report") or {}
         pdf, package = sig.get("pdf"), sig.get("package")
@@ -553,38 +615,8 @@ class Traffic:
             pdf_text += f" — {escape(' + '.join(signed_by))}"
         package_text = _verdict(package, (report.get("package") or {}).get("reason"))
         self.console.print(
-            f"  [magenta]✎[/] chữ ký trục ghi nhận / signatures recorded: "
-            f"PDF: {pdf_text} | gói tin / package: {package_text}"
-        )
-
-    def _receive(self, sid: str, client: VdxpClient, item: dict[str, Any]) -> None:
-        data = client.get_edoc(item["docId"])
-        package = parse(data)
-        client.update_status(item["docId"], "done")
-        self.received += 1
-        assert isinstance(package, Edoc)
-        for to in item["to"].split(","):
-            for code in (StatusCode.ARRIVED, StatusCode.ACCEPTED):
-                status = Status(
-                    sender=Organization(organ_id=to, organ_name=self.names.get(to, to)),
-                    response_for=ResponseFor(
-                        organ_id=package.sender.organ_id,
-                        code=package.code.text,
-                        document_id=package.document_id,
-                        promulgation_date=package.promulgation.date
-                        if package.promulgation
-                        else None,
-                    ),
-                    staff=StaffInfo(department="Văn thư", staff="Trần Thị Bình"),
-                    status_code=code.value,
-                    description=code.vi,
-                    timestamp=now_timestamp(),
-                )
-                client.send_edoc(build(status), from_code=to, message_type="status")
-                self.statuses += 1
-        package.close()
-        self.console.print(
-            f"  [green]✓[/] {item['to']} nhận, báo 01 + 03 / received, answered 01 + 03"
+            f"  [magenta]✎[/] chữ ký, trục {hub_id} ghi nhận / signatures, hub {hub_id} "
+            f"recorded: PDF: {pdf_text} | gói tin / package: {package_text}"
         )
 
 
@@ -606,60 +638,86 @@ def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{verdict} {n}" for verdict, n in sorted(counter.items())) or "-"
 
 
-def main() -> None:
-    from lienthong.hub.app import Hub
+_ROLES = {"national": "quốc gia / national", "ministry": "bộ / ministry"}
 
-    # cryptography warns when a name attribute passes 64 UTF-8 *bytes*; RFC 5280 counts
-    # characters, and the test CA's Vietnamese name legitimately passes 64 bytes
-    warnings.filterwarnings("ignore", message="Attribute's length", category=UserWarning)
-    console = Console()
-    data_dir = Path(os.environ.get("LIENTHONG_DEMO_DIR", "lienthong-demo"))
-    port = _free_port(int(os.environ.get("LIENTHONG_PORT", "8080")))
-    rounds = int(os.environ.get("LIENTHONG_DEMO_ROUNDS", "0"))
-    interval = float(os.environ.get("LIENTHONG_DEMO_INTERVAL", "2"))
-    url = f"http://127.0.0.1:{port}"
-    names = {a["code"]: a["name"] for a in sample_directory()["agencies"]}
-    credentials_file = data_dir / "demo-credentials.json"
-    saved = _read_json(credentials_file).get("pki") or {}
-    data_dir.mkdir(parents=True, exist_ok=True)
-    pki = setup_pki(data_dir, crl_base_url=f"{url}/pki", names=names, saved=saved)
-    hub = Hub(
-        Settings(
-            data_dir=data_dir,
-            port=port,
-            hub_id="lienthong-demo",
-            signature_policy="flag",
-            trust_dir=pki.trust_dir,
-            ca_dir=pki.ca.directory,
+
+def _introduce(
+    console: Console, network: Network, names: dict[str, str], pki: DemoPki, data_dir: Path
+) -> None:
+    """Where the hubs are, who talks to whom, and how to watch it."""
+    console.rule("[bold]lienthong — mạng trục liên thông (demo) / a network of hubs (demo)")
+    console.print(
+        f"Bốn trục trên máy này / four hubs on this machine — dữ liệu / data: "
+        f"{data_dir.resolve()} (mỗi trục một thư mục / a folder per hub: SQLite + tệp / files)"
+    )
+    for plan in network.plans.values():
+        role = _ROLES.get(plan.role, "tỉnh / province")
+        console.print(
+            f"  [bold]{plan.hub_id:<4}[/] {role:<20} [bold]{plan.url}[/]  {escape(plan.name)}",
+            soft_wrap=True,
         )
-    )
-    creds = seed(hub)
-    credentials_file.write_text(
-        json.dumps({**creds, "pki": pki.to_json()}, ensure_ascii=False, indent=2),
-        encoding="utf-8",
-    )
-    server = start_server(hub, port)
-    sample_pdf = data_dir / "signed-sample.pdf"
-    console.rule("[bold]lienthong — trục liên thông văn bản (demo)")
     console.print(
-        f"Trục đang chạy / hub running: [bold]{url}[/] — dữ liệu / data: "
-        f"{data_dir.resolve()} (SQLite + thư mục / local folder)"
+        "  Trên mỗi trục / on every hub: <URL>/docs (API), <URL>/metrics (chỉ số / metrics)"
     )
     console.print(
-        "Danh bạ MẪU / SAMPLE directory: tỉnh Nghệ An (H41) + 3 bộ, ngành (G22, G09, G12)"
+        "  Đường đi / routes: tỉnh, bộ ↔ vn ↔ tỉnh, bộ — vn định tuyến theo mã cấp 1 / vn routes "
+        "by level-1 code (H41, H42, G12)"
     )
-    console.print(f"  API tài liệu / API docs:      {url}/docs")
-    console.print(f"  Chỉ số / metrics:             {url}/metrics")
-    console.print(f"  Khóa demo / demo credentials: {credentials_file}")
+    console.print(
+        "Lưu lượng MẪU / SAMPLE traffic — mỗi vòng, mỗi bên gửi cho hai bên kia / every round "
+        "each party writes to the two others:"
+    )
+    for spec in SIGNATORIES:
+        hub_id = network.hub_of(spec.system)
+        console.print(
+            f"  {spec.agency} {escape(names[spec.agency])} — hệ thống / system {spec.system} "
+            f"@ {hub_id}"
+        )
+
+    first, last = SIGNATORIES[0], SIGNATORIES[-1]
+    first_hub = network.hub_of(first.system)
+    lienthong = ".venv/bin/lienthong"
+    console.print(
+        f"[bold]Theo dõi / watch it[/] — khóa API / API keys: {network.base_dir / 'network.json'}"
+    )
+    lines = [
+        (
+            f"hộp thư của {names[last.agency]}: gói tin chưa xác nhận / its inbox: packages "
+            "not yet acknowledged",
+            f"{lienthong} inbox --hub {network.url(network.hub_of(last.system))} "
+            f"--api-key {network.key(last.system)}",
+        ),
+        (
+            f"diễn biến một văn bản {names[first.agency]} gửi (ID: “mã / id” dưới dòng →) / "
+            "timeline of a document it sent (ID: the “id” under its → line)",
+            f"{lienthong} timeline ID --hub {network.url(first_hub)} "
+            f"--api-key {network.key(first.system)}",
+        ),
+        (
+            "thư chết: gói tin không chuyển được (cũng: g12, h41, h42) / dead letters: "
+            "relays given up (also g12, h41, h42)",
+            f"{lienthong} deadletter list --data-dir {network.base_dir / NATIONAL}",
+        ),
+        (
+            "nhật ký kiểm toán (mỗi trục một chuỗi) / the audit chain (one per hub)",
+            f"{lienthong} audit verify --data-dir {network.base_dir / first_hub}",
+        ),
+    ]
+    for comment, command in lines:
+        console.print(f"  [dim]# {escape(comment)}[/]", soft_wrap=True)
+        console.print(f"  {command}", markup=False, soft_wrap=True)
+
     state = "mới tạo / created" if pki.created else "đã có / reused"
     console.print(
         f"[bold]PKI THỬ NGHIỆM / TEST PKI[/] — CA “{escape(CA_NAME)}” ({state}): {pki.ca.directory}"
     )
-    console.print(f"  Tin cậy / trust (--trust):    {pki.trust_dir}")
-    console.print(f"  Thu hồi / CRLs:               {url}/pki/issuing.crl, {url}/pki/root.crl")
+    console.print(f"  Tin cậy, chung cho các trục / trust, shared by the hubs: {pki.trust_dir}")
     console.print(
-        f"  Chứng thư / certificates:     {pki.cert_dir} (.p12; "
-        f"{pki.issued} mới cấp / newly issued; mật khẩu / password: demo-credentials.json → pki)"
+        "  Thu hồi / CRLs: <URL>/pki/issuing.crl, <URL>/pki/root.crl (mọi trục / every hub)"
+    )
+    console.print(
+        f"  Chứng thư / certificates: {pki.cert_dir} (.p12; {pki.issued} mới cấp / newly "
+        f"issued; mật khẩu / password: {data_dir / 'pki.json'})"
     )
     for agency, signer in pki.signers.items():
         console.print(
@@ -667,53 +725,81 @@ def main() -> None:
         )
     console.print(
         "  Chính sách / policy: flag — trục kiểm tra chữ ký và ghi nhận, không từ chối / "
-        "the hub verifies and records, never refuses; 1/5 văn bản cố ý không ký / "
+        "the hubs verify and record, never refuse; 1/5 văn bản cố ý không ký / "
         "one document in five deliberately unsigned"
     )
-    key = creds["egov.h41.demo"]["api_key"]
+    console.print("Nhấn Ctrl-C để dừng / press Ctrl-C to stop")
+
+
+def main() -> None:
+    # cryptography warns when a name attribute passes 64 UTF-8 *bytes*; RFC 5280 counts
+    # characters, and the test CA's Vietnamese name legitimately passes 64 bytes
+    warnings.filterwarnings("ignore", message="Attribute's length", category=UserWarning)
+    console = Console()
+    data_dir = Path(os.environ.get("LIENTHONG_DEMO_DIR", "lienthong-demo"))
+    first_port = int(os.environ.get("LIENTHONG_PORT", "8080"))
+    rounds = int(os.environ.get("LIENTHONG_DEMO_ROUNDS", "0"))
+    interval = float(os.environ.get("LIENTHONG_DEMO_INTERVAL", "2"))
+    plans = standard_plans()
+    for n, plan in enumerate(plans):
+        plan.port = _free_port(first_port + n if first_port else 0)
+    names = {code: name for p in plans for code, name in p.agencies}
+    national = next(p for p in plans if p.hub_id == NATIONAL)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pki_file = data_dir / "pki.json"
+    pki = setup_pki(
+        data_dir, crl_base_url=f"{national.url}/pki", names=names, saved=_read_json(pki_file)
+    )
+    _write_private(pki_file, json.dumps(pki.to_json(), ensure_ascii=False, indent=2).encode())
+    network = provision(
+        plans,
+        data_dir,
+        signature_policy="flag",
+        trust_dir=pki.trust_dir,
+        ca_dir=pki.ca.directory,
+    )
+    sample_pdf = data_dir / "signed-sample.pdf"
+    with serve_in_process(network) as running:
+        _introduce(console, network, names, pki, data_dir)
+        hubs = {hub_id: r.hub for hub_id, r in running.items()}
+        traffic = Traffic(network, hubs, names, console, pki, sample_pdf)
+        done = 0
+        try:
+            while True:
+                done += 1
+                console.print(f"\n[bold]Vòng / round {done}[/]")
+                try:
+                    traffic.round()
+                except HubClientError as exc:
+                    console.print(f"[red]lỗi / error[/] {escape(str(exc))}")
+                if done == rounds:
+                    break
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            traffic.close()
     console.print(
-        f"  Thử / try: .venv/bin/lienthong inbox --hub {url} --api-key {key}",
+        f"\nĐã gửi / sent {traffic.sent}, đã nhận / received {traffic.received}, "
+        f"trạng thái gửi / statuses sent {traffic.answered}, về tới nơi gửi / back at the "
+        f"senders {traffic.statuses_back}"
+    )
+    console.print(
+        "Đường đi / paths: "
+        + (", ".join(f"{path} ×{n}" for path, n in sorted(traffic.paths.items())) or "-")
+    )
+    console.print(
+        f"Kết luận của trục gửi / verdicts of the sending hubs — PDF: "
+        f"{_counts(traffic.verdicts['pdf'])}; gói tin / package: "
+        f"{_counts(traffic.verdicts['package'])}"
+    )
+    pdf_file = sample_pdf if sample_pdf.is_file() else Path("FILE.pdf")
+    console.print("Kiểm tra chữ ký một tệp PDF bằng tay / verify a PDF by hand:")
+    console.print(
+        f"  .venv/bin/lienthong verify pdf {pdf_file} --trust {pki.trust_dir}",
         markup=False,
         soft_wrap=True,
     )
-    console.print(
-        f"             .venv/bin/lienthong audit verify --data-dir {data_dir}",
-        markup=False,
-        soft_wrap=True,
-    )
-    console.print("Nhấn Ctrl-C để dừng / press Ctrl-C to stop\n")
-    traffic = Traffic(url, creds, names, console, pki, sample_pdf)
-    done = 0
-    try:
-        while rounds == 0 or done < rounds:
-            try:
-                traffic.round()
-            except VdxpClientError as exc:
-                console.print(f"[red]lỗi / error[/] {exc}")
-            done += 1
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        traffic.close()
-        server.should_exit = True
-        time.sleep(0.3)
-        hub.close()
-        console.print(
-            f"\nĐã gửi / sent {traffic.sent}, đã nhận / received {traffic.received}, "
-            f"trạng thái / statuses {traffic.statuses}"
-        )
-        console.print(
-            f"Kết luận của trục / hub verdicts — PDF: {_counts(traffic.verdicts['pdf'])}; "
-            f"gói tin / package: {_counts(traffic.verdicts['package'])}"
-        )
-        pdf_file = sample_pdf if sample_pdf.is_file() else Path("FILE.pdf")
-        console.print("Kiểm tra chữ ký một tệp PDF bằng tay / verify a PDF by hand:")
-        console.print(
-            f"  .venv/bin/lienthong verify pdf {pdf_file} --trust {pki.trust_dir}",
-            markup=False,
-            soft_wrap=True,
-        )
 
 
 if __name__ == "__main__":

@@ -87,6 +87,19 @@ class HubClient:
         items: list[dict[str, Any]] = self._request("GET", "/inbox", params=params).json()["items"]
         return items
 
+    def inbox_all(self, *, kind: str | None = None) -> list[dict[str, Any]]:
+        """Every item of the inbox, page after page."""
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"after": 0, "limit": 1000}
+        if kind:
+            params["kind"] = kind
+        while True:
+            page = self._request("GET", "/inbox", params=params).json()
+            items.extend(page["items"])
+            if page.get("next_after") is None:
+                return items
+            params["after"] = page["next_after"]
+
     def fetch(self, message_id: str) -> bytes:
         return self._request("GET", f"/messages/{message_id}").content
 

@@ -150,11 +150,17 @@ def standard_plans() -> list[HubPlan]:
     return [national, ministry, h41, h42]
 
 
-def provision(plans: list[HubPlan], base_dir: Path, **settings: Any) -> Network:
+def provision(
+    plans: list[HubPlan],
+    base_dir: Path,
+    *,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    **settings: Any,
+) -> Network:
     """Create (or re-provision) every hub's database and wire the peers. Free ports are
-    chosen for plans without one. ``settings`` apply to every hub (e.g. ``database_url``
-    is not allowed here: each hub has its own database). Credentials are new on every
-    call and saved to ``<base>/network.json`` (mode 600)."""
+    chosen for plans without one. ``settings`` apply to every hub, ``overrides[hub id]``
+    to one (e.g. its own ``database_url``: hubs never share a database). Credentials are
+    new on every call and saved to ``<base>/network.json`` (mode 600)."""
     from lienthong.hub import directory, federation
     from lienthong.hub.app import Hub
 
@@ -171,7 +177,7 @@ def provision(plans: list[HubPlan], base_dir: Path, **settings: Any) -> Network:
             hub_id=plan.hub_id,
             role=plan.role,
             port=plan.port,
-            **settings,
+            **{**settings, **(overrides or {}).get(plan.hub_id, {})},
         )
     hubs = {p.hub_id: Hub(network.settings[p.hub_id]) for p in plans}
     try:
@@ -241,6 +247,8 @@ def _write_config(path: Path, settings: Settings) -> None:
             "port",
             "signature_policy",
             "max_package_bytes",
+            "trust_dir",
+            "ca_dir",
         )
         if getattr(settings, name) not in ("", None)
     ]
@@ -278,12 +286,17 @@ def serve_in_process(
             r.hub.close()
 
 
-def spawn(network: Network, hub_id: str, *, log: Path | None = None) -> subprocess.Popen[bytes]:
-    """Run one hub as its own process (``lienthong hub serve``) and wait until it answers."""
+def spawn(
+    network: Network, hub_id: str, *, log: Path | None = None, port: int | None = None
+) -> subprocess.Popen[bytes]:
+    """Run one hub as its own process (``lienthong hub serve``) and wait until it answers.
+    ``port`` runs one more process of the same hub (same database) on another port."""
     env = {**os.environ, "LIENTHONG_CONFIG": str(network.config_file(hub_id))}
     for name in list(env):  # the file decides, not a stray variable of the caller
         if name.startswith("LIENTHONG_") and name != "LIENTHONG_CONFIG":
             del env[name]
+    if port is not None:
+        env["LIENTHONG_PORT"] = str(port)
     out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "lienthong", "hub", "serve"],
@@ -292,7 +305,7 @@ def spawn(network: Network, hub_id: str, *, log: Path | None = None) -> subproce
         stderr=out,
     )
     try:
-        wait_ready(network.url(hub_id), proc=proc)
+        wait_ready(f"http://127.0.0.1:{port}" if port else network.url(hub_id), proc=proc)
     except BaseException:
         proc.kill()
         raise

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -69,7 +70,10 @@ class Breaker:
             if outcome.ok or outcome.permanent:
                 self._failing.pop(action, None)
                 return
-            failures = self._failing.get(action, (0, 0.0))[0] + 1
+            failures, until = self._failing.get(action, (0, 0.0))
+            if until > self._clock():
+                return  # a sibling of the same round already counted this failure
+            failures += 1
             wait = min(federation.backoff(failures), PROBE_CAP).total_seconds()
             self._failing[action] = (failures, self._clock() + wait)
 
@@ -93,6 +97,7 @@ class Relayer:
         with self._lock:
             if self._client is None or self._pool is None:
                 self._client = httpx.Client(
+                    headers={"User-Agent": f"lienthong/{self.hub.settings.hub_id} ({os.getpid()})"},
                     timeout=httpx.Timeout(30, connect=5),
                     limits=httpx.Limits(
                         max_connections=4 * self.concurrency,

@@ -232,6 +232,7 @@ def commit(session: Session, *, system: System, prepared: Prepared) -> AcceptRes
         outcomes = _route_status(session, message=message, status=package)
     else:
         outcomes = _route_edoc(session, message=message, edoc=package)
+    _refuse_unroutable(message, outcomes)
     session.add(OutboxEntry(message_id=message.id, action=DISPATCH))
     session.flush()
     peers = session.scalars(
@@ -477,9 +478,10 @@ def _route_edoc(session: Session, *, message: Message, edoc: Edoc) -> list[Recip
             )
     outcomes = []
     seen: set[str] = set()
+    upstream = _upstream(message)
     for org in edoc.recipients:
         code, failure, peer_id = _resolve(session, org.organ_id or "")
-        if code in seen:
+        if code in seen or peer_id in upstream:  # a hub the package came through routes it
             continue
         seen.add(code)
         if failure is None and code in withdrawn:
@@ -587,9 +589,36 @@ def _withdraw(
     return withdrawn
 
 
+def _upstream(message: Message) -> set[str | None]:
+    """The hubs a relayed package came through (their ids are their peer ids here)."""
+    return {h for h in (message.hops or "").split(",") if h}
+
+
+def _refuse_unroutable(message: Message, outcomes: list[RecipientOutcome]) -> None:
+    """A relayed package this hub can deliver to none of its recipients is refused: the
+    hub that sent it keeps it as a dead letter with this reason, and its sender sees the
+    failure, instead of a "relayed" that leads nowhere."""
+    if not message.hops or any(o.state != DeliveryState.FAILED.value for o in outcomes):
+        return
+    failed = [o for o in outcomes if o.failure_code]
+    cause = failed[0].failure_code if failed else "HUB_NO_ROUTE"
+    raise HubError(
+        "HUB_NO_ROUTE",
+        f"Trục {message.hops.split(',')[-1]} chuyển đến nhưng trục này không chuyển được "
+        f"cho nơi nhận nào ({cause})",
+        f"Relayed from hub {message.hops.split(',')[-1]}, but this hub can deliver to none "
+        f"of the recipients ({cause})",
+        field="To/OrganId",
+        status=422,
+        details={"recipients": [o.agency_code for o in outcomes], "cause": cause},
+    )
+
+
 def _route_status(session: Session, *, message: Message, status: Status) -> list[RecipientOutcome]:
     rf = status.response_for
     addressee, failure, peer_id = _resolve(session, rf.organ_id or "")
+    if peer_id in _upstream(message):
+        return []  # back where it came from: not ours to route
     code = (status.status_code or "").strip()
     if code in _SENDER_STATUSES:
         original = _original(
@@ -989,6 +1018,7 @@ def message_json(m: Message) -> dict[str, Any]:
         "business_type": m.business_type,
         "status_code": m.status_code,
         "refers_to": m.refers_to,
+        "hops": m.hops.split(",") if m.hops else [],  # hubs it came through, nearest last
         "signatures": {
             "package": m.package_signature,
             "pdf": m.pdf_signature,

@@ -1,0 +1,137 @@
+"""(d) Two processes of one provincial hub share one PostgreSQL database (behind a load
+balancer, say): both take documents in, both relay from the same outbox to the national
+hub — and the national hub receives every package exactly once."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gate import Gate
+from netkit import GOVERNMENT_OFFICE, document, report, three_hubs, wait_until
+from sqlalchemy import func, select, text
+
+from lienthong.client.rest import HubClient
+from lienthong.core.db import make_engine
+from lienthong.hub import federation, network
+from lienthong.hub.app import Hub
+from lienthong.hub.models import Delivery, OutboxEntry
+
+DOCS = 300
+PG_URL = os.environ.get("LIENTHONG_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema; skipped only where no PostgreSQL is reachable."""
+    if not PG_URL:
+        pytest.skip("LIENTHONG_TEST_DATABASE_URL is not set")
+    admin = make_engine(PG_URL)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        admin.dispose()
+        pytest.skip("no PostgreSQL reachable at LIENTHONG_TEST_DATABASE_URL")
+    schema = f"lt_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def test_two_processes_on_one_postgresql_relay_each_package_once(
+    tmp_path: Path, pg_schema: str
+) -> None:
+    plans = [p for p in three_hubs() if p.hub_id in {"vn", "h41"}]
+    net = network.provision(
+        plans, tmp_path, signature_policy="off", overrides={"h41": {"database_url": pg_schema}}
+    )
+    gate = Gate(net.url("vn"))
+    hub = Hub(net.settings["h41"])
+    with hub.session() as s:
+        peer = s.get(federation.Peer, "vn")
+        assert peer is not None
+        peer.url = gate.url
+    hub.close()
+    second_port = network.free_port()
+    processes = []
+    try:
+        with network.serve_in_process(net, ["vn"]) as running:
+            processes.append(network.spawn(net, "h41"))
+            processes.append(network.spawn(net, "h41", port=second_port))
+            urls = [net.url("h41"), f"http://127.0.0.1:{second_port}"]
+            key = net.key("qlvb.hungbinh")
+
+            def send(worker: int) -> None:
+                client = HubClient(urls[worker % 2], key)
+                for n in range(worker, DOCS, 4):
+                    client.send(document(n, to=[GOVERNMENT_OFFICE], run="-d"))
+
+            threads = [threading.Thread(target=send, args=(w,)) for w in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            vn = running["vn"].hub
+
+            def arrived() -> int:
+                return int(
+                    vn.read(
+                        lambda s: s.scalar(
+                            select(func.count())
+                            .select_from(Delivery)
+                            .where(Delivery.recipient_code == GOVERNMENT_OFFICE)
+                        )
+                    )
+                )
+
+            wait_until(
+                "every package reaches the national hub",
+                lambda: arrived() >= DOCS,
+                timeout=120,
+                show=lambda: f"{arrived()}/{DOCS}",
+            )
+            posts = [r for r in gate.requests() if r.path == "/api/v1/packages"]
+            inbox = HubClient(net.url("vn"), net.key("qlvb.g22")).inbox_all(kind="edoc")
+    finally:
+        for proc in processes:
+            proc.terminate()
+        for proc in processes:
+            proc.wait(timeout=30)
+        gate.close()
+
+    per_body = Counter(r.sha256 for r in posts)
+    assert len(per_body) == DOCS and set(per_body.values()) == {1}, per_body.most_common(3)
+    assert all(r.status == 201 for r in posts)
+    by_process = Counter(r.agent for r in posts)
+    assert len(by_process) == 2, by_process  # both processes relayed
+    assert sorted(int(i["code_number"]) for i in inbox) == list(range(DOCS))
+    engine = make_engine(pg_schema)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(OutboxEntry.state, OutboxEntry.attempts).where(
+                    OutboxEntry.action == "relay:vn"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == DOCS and {(state, attempts) for state, attempts in rows} == {("done", 1)}
+    report(
+        "two processes, one PostgreSQL",
+        documents=DOCS,
+        posts_to_national=len(posts),
+        duplicates=sum(n - 1 for n in per_body.values()),
+        relayed_by_process=sorted(by_process.values()),
+    )

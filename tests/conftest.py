@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import re
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -436,3 +437,13 @@ def fresh_ca(tmp_path: Path) -> Any:
     from lienthong.pki.ca import CertificateAuthority
 
     return CertificateAuthority.init(tmp_path / "fresh-ca")
+
+
+def as_sent(delivered: bytes, hubs: tuple[str, ...] = ("lienthong",)) -> bytes:
+    """A delivered package without the TraceHeaders that ``hubs`` appended to it."""
+    names = b"|".join(re.escape(h.encode()) for h in hubs)
+    pattern = (
+        rb"<((?:\w+:)?)TraceHeader><\1OrganId>(?:" + names + rb")</\1OrganId>"
+        rb"<\1Timestamp>[^<]*</\1Timestamp></\1TraceHeader>"
+    )
+    return re.sub(pattern, b"", delivered)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -18,8 +19,14 @@ HUB_OF = {HUNG_BINH: "h41", MINISTRY: "g12", BAC_HA: "h42"}
 
 
 def _rows(demo: Path, hub: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a hub's database; hop lists (``h41@<accepted>,vn@<accepted>``) without
+    their times."""
     with sqlite3.connect(demo / hub / "hub.db") as db:
-        return db.execute(sql).fetchall()
+        rows = db.execute(sql).fetchall()
+    return [
+        tuple(re.sub(r"@\d+", "", v) if isinstance(v, str) and "@" in v else v for v in row)
+        for row in rows
+    ]
 
 
 def _lienthong(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

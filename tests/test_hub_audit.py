@@ -97,7 +97,9 @@ class Exchange:
         with self.hub.session() as s:
             system = s.get(System, system_id)
             assert system is not None
-            _, stream = service.fetch(s, system=system, message_id=message_id, blobs=self.hub.blobs)
+            stream = service.fetch(
+                s, system=system, message_id=message_id, blobs=self.hub.blobs
+            ).stream
             stream.close()
 
     def ack(self, system_id: str, message_id: str, ok: bool = True) -> None:

@@ -5,6 +5,7 @@ are refused; an unreachable peer is retried with backoff; refusals become dead l
 from __future__ import annotations
 
 import random
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from lienthong.edxml.model import (
     ResponseFor,
     Status,
 )
+from lienthong.edxml.parser import parse
 from lienthong.hub import directory, federation
 from lienthong.hub.app import Hub
 from lienthong.hub.models import OutboxEntry
@@ -128,7 +130,17 @@ def test_a_document_and_its_status_cross_two_hubs(net: Net) -> None:
     inbox = ministry.inbox(kind="edoc")
     assert len(inbox) == 1 and inbox[0]["sender"] == COMMUNE
     national_id = inbox[0]["message_id"]
-    assert ministry.fetch(national_id) == package  # the sender's bytes, unchanged
+    delivered = ministry.fetch(national_id)
+    # the sender's bytes, plus one TraceHeader per hub it passed through (this one last)
+    trace = [(t.organ_id, t.timestamp) for t in parse(delivered).trace_headers]
+    assert [organ for organ, _ in trace] == [COMMUNE, "h41", "vn"]
+    assert all(re.fullmatch(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d", at or "") for _, at in trace)
+    added = re.sub(
+        rb"<edXML:TraceHeader><edXML:OrganId>(h41|vn)</edXML:OrganId>.*?</edXML:TraceHeader>",
+        b"",
+        delivered,
+    )
+    assert added == package
     ministry.ack(national_id)
     ministry.status(national_id, agency=MINISTRY, status_code="03", description="Đã vào sổ")
     _settle_all(net.national, net.provincial)

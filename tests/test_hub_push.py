@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ import pytest
 
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Edoc, Organization, PromulgationInfo
+from lienthong.edxml.parser import parse
 from lienthong.hub import directory, service
 from lienthong.hub.models import Delivery, OutboxEntry
 
@@ -90,8 +92,12 @@ def test_a_system_with_a_callback_gets_the_package_pushed_and_signed(
     message_id, data, secret = _send(hub, tmp_path, receiver.url)
     assert hub.relay_now() == 1
     [(headers, body)] = receiver.received
-    assert body == data and headers["X-Lienthong-Message-Id"] == message_id
-    expected = hmac.new(secret.encode(), data, "sha256").hexdigest()
+    assert headers["X-Lienthong-Message-Id"] == message_id
+    # as a fetch gives it: the sender's bytes plus this hub's TraceHeader
+    assert [t.organ_id for t in parse(body).trace_headers] == ["000.00.00.H41", "lienthong"]
+    mine = rb"<edXML:TraceHeader><edXML:OrganId>lienthong</edXML:OrganId>.*?</edXML:TraceHeader>"
+    assert re.sub(mine, b"", body) == data
+    expected = hmac.new(secret.encode(), body, "sha256").hexdigest()
     assert hmac.compare_digest(headers["X-Lienthong-Signature"], expected)
     assert _state(hub, message_id) == "fetched"
 

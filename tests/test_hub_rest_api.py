@@ -24,6 +24,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import as_sent
 from lienthong.client.rest import HubClient, HubClientError
 from lienthong.core.settings import Settings
 from lienthong.edxml.attachments import Blob
@@ -355,14 +356,17 @@ def test_fetch_streams_the_exact_bytes(world: World) -> None:
     world.hub.dispatch_now()
     r = world.http.get(f"/api/v1/messages/{message_id}", headers=world.auth("sys.g22"))
     assert r.status_code == 200
-    assert r.content == package
-    assert r.headers["content-length"] == str(len(package))
+    # the sender's bytes with this hub's TraceHeader appended, nothing else changed
+    assert r.content != package and as_sent(r.content) == package
+    assert [t.organ_id for t in parse(r.content).trace_headers][-1] == "lienthong"
+    assert r.headers["content-length"] == str(len(r.content))
     assert r.headers["x-message-kind"] == "edoc"
     assert r.headers["content-type"].startswith("application/xml")
-    assert g22.fetch(message_id) == package
+    assert g22.fetch(message_id) == r.content
+    assert g22.fetch(message_id, as_sent=True) == package
     [item] = g22.inbox()
-    assert item["state"] == "fetched"
-    # the sender's system may read it too; the timeline shows who fetched
+    assert item["state"] == "fetched" and item["size"] == len(r.content)
+    # the sender's system may read it too, as it sent it; the timeline shows who fetched
     assert world.client("sys.h41").fetch(message_id) == package
     events = [e["event"] for e in g22.timeline(message_id)["events"]]
     assert events.count("fetched") == 1
@@ -860,3 +864,8 @@ def test_health_readiness_and_metrics(world: World) -> None:
     assert "lienthong_accepted_total 1" in r.text
     assert 'lienthong_errors_total{code="AUTH_API_KEY_INVALID"} 1' in r.text
     assert "# TYPE lienthong_accepted_total counter" in r.text
+    # the accepted package waits for the dispatcher (no worker in this test)
+    assert "# TYPE lienthong_outbox gauge" in r.text
+    assert 'lienthong_outbox{state="pending"} 1' in r.text
+    world.hub.dispatch_now()
+    assert 'lienthong_outbox{state="pending"} 0' in world.http.get("/metrics").text

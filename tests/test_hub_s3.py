@@ -8,6 +8,7 @@ from pathlib import Path
 import boto3
 from fastapi.testclient import TestClient
 
+from conftest import as_sent
 from lienthong.client.vdxp import VdxpClient
 from lienthong.core.settings import Settings
 from lienthong.edxml.builder import build
@@ -48,7 +49,7 @@ def test_payloads_go_to_the_bucket_and_come_back_intact(
             )["DocId"]
             hub.dispatch_now()
             got = VdxpClient("http://testserver", "b", b.secret, http=http).get_edoc(doc_id)
-        assert got == package
+        assert as_sent(got) == package  # plus this hub's TraceHeader
         s3 = boto3.client("s3", endpoint_url=moto, region_name="us-east-1")
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
         assert len(keys) == 1 and keys[0].startswith("payloads/")

@@ -162,7 +162,9 @@ class Exchange:
         with self.hub.session() as s:
             system = s.get(System, system_id)
             assert system is not None
-            _, stream = service.fetch(s, system=system, message_id=message_id, blobs=self.hub.blobs)
+            stream = service.fetch(
+                s, system=system, message_id=message_id, blobs=self.hub.blobs
+            ).stream
             with stream:
                 return stream.read()
 

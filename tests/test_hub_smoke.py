@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from conftest import as_sent
 from lienthong.client.vdxp import VdxpClient
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Edoc, Organization, PromulgationInfo
@@ -38,7 +39,7 @@ def test_document_goes_from_sender_to_recipient_once(hub: Any) -> None:
         hub.dispatch_now()
         listed = receiver.get_received_list("edoc")["data"]
         assert [item["docId"] for item in listed] == [first["DocId"]]
-        assert receiver.get_edoc(first["DocId"]) == package
+        assert as_sent(receiver.get_edoc(first["DocId"])) == package  # + our TraceHeader
         receiver.update_status(first["DocId"], "done")
         assert receiver.get_received_list("edoc")["data"] == []
     with hub.session() as s:

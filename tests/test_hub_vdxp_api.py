@@ -24,6 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from conftest import as_sent
 from lienthong.client.vdxp import VdxpClient, VdxpClientError
 from lienthong.core.settings import Settings
 from lienthong.edxml.attachments import Blob
@@ -221,9 +222,10 @@ def test_send_edoc_keeps_the_original_bytes_whatever_the_body_form(world: World)
     world.hub.dispatch_now()
     listed = {item["docId"] for item in receiver.get_received_list("edoc")["data"]}
     assert listed == set(sent)
-    for doc_id, package in sent.items():
-        assert receiver.get_edoc(doc_id) == package
-        assert receiver.download_edoc(doc_id) == package
+    for doc_id, package in sent.items():  # as sent, plus this hub's TraceHeader
+        delivered = receiver.get_edoc(doc_id)
+        assert delivered != package and as_sent(delivered) == package
+        assert receiver.download_edoc(doc_id) == delivered
     with world.hub.session() as s:
         sizes = {m.id: m.payload_size for m in s.scalars(select(Message))}
     assert sizes == {doc_id: len(p) for doc_id, p in sent.items()}
@@ -547,20 +549,21 @@ def test_full_receive_flow(world: World) -> None:
     assert (item["from"], item["to"]) == (H41, G22)
     assert item["status"] == "INITIAL" and item["status_desc"]
     assert TIME_RE.fullmatch(item["created_time"]) and TIME_RE.fullmatch(item["updated_time"])
-    assert item["contentLength"] == len(package)
-
-    # getEdoc: base64 of the whole package, by hand and by the client
+    # getEdoc: base64 of the whole package (with this hub's TraceHeader), by hand and by
+    # the client; the listing gave its size as delivered
     r = world.raw("sys.g22", "getEdoc", {"docId": doc_id})
     assert r.status_code == 200 and r.json()["status"] == "OK"
-    assert base64.b64decode(r.json()["data"]) == package
-    assert receiver.get_edoc(doc_id) == package
+    delivered = base64.b64decode(r.json()["data"])
+    assert as_sent(delivered) == package and item["contentLength"] == len(delivered)
+    assert receiver.get_edoc(doc_id) == delivered
     [fetched] = receiver.get_received_list("edoc")["data"]
     assert fetched["status"] == "PROCESSING"  # fetched, not acknowledged
     # downloadEdoc: the raw stream
     r = world.raw("sys.g22", "downloadEdoc", {"docId": doc_id}, method="GET")
-    assert r.status_code == 200 and r.content == package
+    assert r.status_code == 200 and r.content == delivered
     assert r.headers["content-type"] == "application/octet-stream"
-    assert receiver.download_edoc(doc_id) == package
+    assert r.headers["content-length"] == str(len(delivered))
+    assert receiver.download_edoc(doc_id) == delivered
 
     # updateStatus done: gone from the list and the count; idempotent
     assert receiver.update_status(doc_id, "processing")["status"] == "OK"
@@ -574,7 +577,7 @@ def test_full_receive_flow(world: World) -> None:
     fails(lambda: receiver.get_edoc("no-such-doc"), "NOT_FOUND", 404)
     assert_fail(world.raw("sys.g22", "getEdoc", {}), "HUB_PARAMETER_REQUIRED", 400)
     # the acknowledged document can still be read again by its recipient
-    assert receiver.get_edoc(doc_id) == package
+    assert receiver.get_edoc(doc_id) == delivered
 
     # the sender's view: one row per recipient
     sent = sender.get_sent_list("edoc")
@@ -656,7 +659,7 @@ def test_status_goes_back_to_the_sender(world: World) -> None:
     package = world.edoc(H41, G22)
     doc_id = sender.send_edoc(package, from_code=H41)["DocId"]
     world.hub.dispatch_now()
-    assert receiver.get_edoc(doc_id) == package
+    assert as_sent(receiver.get_edoc(doc_id)) == package
     receiver.update_status(doc_id, "done")
 
     status = world.status(G22, package, "03")

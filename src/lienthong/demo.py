@@ -6,7 +6,7 @@ the commune of one province (phường Hưng Bình, behind ``h41``), the ministr
 ``g12``) and the commune of the other province (phường Bắc Hà, ``h42``) each send a document
 to the two others through the REST API; the recipients fetch, acknowledge and answer with
 statuses 01 and 03, which cross the hubs back to the sender. For each document the demo
-prints its path (the hops recorded by the hub that delivered it), how long the hubs took,
+prints its path (the hops on the receiving hub's timeline), how long the hubs took,
 and the signature verdicts of the first and the last hub.
 
 The PKI at work: on first start a **test** CA is created in ``<demo dir>/ca`` and its trust
@@ -41,12 +41,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.orm import Session
 
 from lienthong.client.rest import HubClient, HubClientError
 from lienthong.edxml.builder import build, today
@@ -61,16 +60,12 @@ from lienthong.edxml.model import (
     PromulgationInfo,
     SignerInfo,
 )
-from lienthong.hub.models import Message
 from lienthong.hub.network import NATIONAL, Network, provision, serve_in_process, standard_plans
 from lienthong.pki import images
 from lienthong.pki.ca import CertificateAuthority
 from lienthong.pki.credentials import Credentials, PkiError, identity_of
 from lienthong.pki.pdf import sign_org, sign_person
 from lienthong.pki.xmldsig import sign_package
-
-if TYPE_CHECKING:
-    from lienthong.hub.app import Hub
 
 SUBJECTS = [
     "V/v triển khai kết nối, liên thông phần mềm quản lý văn bản",
@@ -406,7 +401,6 @@ class Traffic:
     def __init__(
         self,
         network: Network,
-        hubs: dict[str, Hub],
         names: dict[str, str],
         console: Console,
         pki: DemoPki,
@@ -414,7 +408,6 @@ class Traffic:
         seed_value: int = 2026,
     ) -> None:
         self.network = network
-        self.hubs = hubs  # in this process: the demo reads each message's hops there
         self.http = httpx.Client(timeout=60)  # one connection pool for the REST clients
         self.rest = {
             s.system: HubClient(
@@ -590,15 +583,10 @@ class Traffic:
             )
         self.received += 1
         self.answered += 2
-        hub_id = self.network.hub_of(party.system)
-
-        def hops(s: Session) -> str:
-            found = s.get(Message, message_id)
-            return (found.hops or "") if found else ""
-
-        path = [*filter(None, self.hubs[hub_id].read(hops).split(",")), hub_id]
+        message: dict[str, Any] = client.timeline(message_id)["message"]
+        path = [*(hop["hub"] for hop in message["hops"]), self.network.hub_of(party.system)]
         self.paths[" → ".join(path)] += 1
-        return path, client.timeline(message_id)["message"]
+        return path, message
 
     def _show_verdicts(self, hub_id: str, message: dict[str, Any]) -> None:
         """What the sender's hub recorded, read back from the REST timeline."""
@@ -759,10 +747,9 @@ def main() -> None:
         ca_dir=pki.ca.directory,
     )
     sample_pdf = data_dir / "signed-sample.pdf"
-    with serve_in_process(network) as running:
+    with serve_in_process(network):
         _introduce(console, network, names, pki, data_dir)
-        hubs = {hub_id: r.hub for hub_id, r in running.items()}
-        traffic = Traffic(network, hubs, names, console, pki, sample_pdf)
+        traffic = Traffic(network, names, console, pki, sample_pdf)
         done = 0
         try:
             while True:

@@ -43,12 +43,8 @@ def wait_until(
         time.sleep(0.25)
 
 
-#: lines shown in the terminal summary of the run (tests/reliability/conftest.py)
-REPORTS: list[str] = []
-
-
-def report(title: str, **counts: Any) -> None:
-    """Counts for the CI log: printed (seen with ``-s``) and repeated in the run's summary."""
-    line = f"{title}: " + ", ".join(f"{k}={v}" for k, v in counts.items())
-    REPORTS.append(line)
-    print(line)
+def report(capsys: Any, title: str, **counts: Any) -> None:
+    """Counts for the CI log, printed past pytest's capture."""
+    line = f"[reliability] {title}: " + ", ".join(f"{k}={v}" for k, v in counts.items())
+    with capsys.disabled():
+        print(f"\n{line}", flush=True)

@@ -57,6 +57,7 @@ def _rounds(times: list[float], gap: float = 0.5) -> list[float]:
 
 def test_a_cut_off_peer_gets_its_backlog_once_when_back_and_is_not_hammered(
     cut_network: tuple[network.Network, dict[str, network.Running], Gate],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     net, running, gate = cut_network
     sender = HubClient(net.url("h41"), net.key("qlvb.hungbinh"))
@@ -130,6 +131,7 @@ def test_a_cut_off_peer_gets_its_backlog_once_when_back_and_is_not_hammered(
     assert len(through) == DOCS and len({r.sha256 for r in through}) == DOCS  # each posted once
     assert all(200 <= r.status < 300 for r in through)
     report(
+        capsys,
         "cut-off peer",
         documents=DOCS,
         cut_seconds=round(back_at - started, 1),

@@ -47,6 +47,7 @@ def _dead(hub: network.Running) -> list[OutboxEntry]:
 
 def test_one_refused_package_is_the_only_dead_letter_and_stays_refused(
     net: tuple[network.Network, dict[str, network.Running]],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     built, running = net
     sender = HubClient(built.url("h41"), built.key("qlvb.hungbinh"))
@@ -89,6 +90,7 @@ def test_one_refused_package_is_the_only_dead_letter_and_stays_refused(
     assert len(done) == GOOD and max(e.attempts for e in done) == 1
     assert _count(h42, BAC_HA) == GOOD  # each once
     report(
+        capsys,
         "permanent refusal",
         documents=GOOD + 1,
         delivered=_count(h42, BAC_HA),

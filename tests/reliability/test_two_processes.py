@@ -51,7 +51,7 @@ def pg_schema() -> Iterator[str]:
 
 
 def test_two_processes_on_one_postgresql_relay_each_package_once(
-    tmp_path: Path, pg_schema: str
+    tmp_path: Path, pg_schema: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plans = [p for p in three_hubs() if p.hub_id in {"vn", "h41"}]
     net = network.provision(
@@ -129,6 +129,7 @@ def test_two_processes_on_one_postgresql_relay_each_package_once(
         engine.dispose()
     assert len(rows) == DOCS and {(state, attempts) for state, attempts in rows} == {("done", 1)}
     report(
+        capsys,
         "two processes, one PostgreSQL",
         documents=DOCS,
         posts_to_national=len(posts),

@@ -100,8 +100,10 @@ class HubClient:
                 return items
             params["after"] = page["next_after"]
 
-    def fetch(self, message_id: str) -> bytes:
-        return self._request("GET", f"/messages/{message_id}").content
+    def fetch(self, message_id: str, *, as_sent: bool = False) -> bytes:
+        """The package as delivered (with its trace), or exactly as its sender sent it."""
+        params = {"as_sent": "true"} if as_sent else None
+        return self._request("GET", f"/messages/{message_id}", params=params).content
 
     def attachment(self, message_id: str, index: int) -> bytes:
         return self._request("GET", f"/messages/{message_id}/attachments/{index}").content

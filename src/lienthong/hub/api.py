@@ -1,6 +1,7 @@
 """REST API v1: our own, documented by OpenAPI (``/openapi.json``, ``/docs``).
 
-Authentication: ``Authorization: Bearer <API key>`` of a registered system. Every error
+Authentication: ``Authorization: Bearer <API key>`` of a registered system (an operator's
+key is refused: 403 ``AUTH_SYSTEM_KEY_REQUIRED``; see :mod:`lienthong.hub.admin`). Every error
 is ``{"error": {"code", "field", "message_vi", "message_en"}}`` with a stable code.
 """
 
@@ -34,6 +35,7 @@ router = APIRouter(prefix="/api/v1", tags=["v1"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Thiếu hoặc sai khóa API / missing or wrong API key"},
+    403: {"description": "Khóa của người vận hành / an operator's key (AUTH_SYSTEM_KEY_REQUIRED)"},
     404: {"description": "Không tìm thấy / not found"},
 }
 
@@ -108,8 +110,8 @@ class AgencyOut(BaseModel):
     old_code: str | None
 
 
-async def _auth(request: Request, authorization: Annotated[str | None, Header()] = None) -> System:
-    hub = hub_of(request)
+def bearer_key(authorization: str | None) -> str:
+    """The key of ``Authorization: Bearer <key>``; 401 ``AUTH_API_KEY_REQUIRED`` without."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise HubError(
             "AUTH_API_KEY_REQUIRED",
@@ -118,18 +120,31 @@ async def _auth(request: Request, authorization: Annotated[str | None, Header()]
             field="Authorization",
             status=401,
         )
-    key = authorization[7:].strip()
+    return authorization[7:].strip()
+
+
+def invalid_key() -> HubError:
+    return HubError(
+        "AUTH_API_KEY_INVALID",
+        "Khóa API không hợp lệ",
+        "Invalid API key",
+        field="Authorization",
+        status=401,
+    )
+
+
+async def _auth(request: Request, authorization: Annotated[str | None, Header()] = None) -> System:
+    hub = hub_of(request)
+    key = bearer_key(authorization)
     system: System | None = await in_thread(
         hub.read, lambda s: directory.system_by_api_key(s, api_key=key)
     )
     if system is None:
-        raise HubError(
-            "AUTH_API_KEY_INVALID",
-            "Khóa API không hợp lệ",
-            "Invalid API key",
-            field="Authorization",
-            status=401,
-        )
+        from lienthong.hub import admin
+
+        if await in_thread(hub.read, lambda s: admin.operator_by_api_key(s, api_key=key)):
+            raise admin.system_key_required()
+        raise invalid_key()
     return system
 
 
@@ -236,7 +251,7 @@ async def send_package(
     hub = hub_of(request)
     from lienthong.hub.federation import HOPS_HEADER, check_hops
 
-    hops = ",".join(check_hops(request.headers.get(HOPS_HEADER), hub.settings.hub_id))
+    hops = check_hops(request.headers.get(HOPS_HEADER), hub.settings.hub_id)
     body = await hub.spool(request)
     result = await accept_body(hub, system, body, kind, hops=hops or None)
     out = _accept_out(result)
@@ -257,7 +272,10 @@ async def get_inbox(
 ) -> InboxOut:
     hub = hub_of(request)
     items = await in_thread(
-        hub.read, lambda s: service.inbox(s, system=system, kind=kind, after=after, limit=limit)
+        hub.read,
+        lambda s: service.inbox(
+            s, system=system, kind=kind, after=after, limit=limit, hub_id=hub.settings.hub_id
+        ),
     )
     return InboxOut(
         items=[
@@ -290,18 +308,33 @@ def _utc(at: datetime) -> datetime:
     responses={**_ERRORS, 200: {"content": {"application/xml": {}}, "description": "the package"}},
     response_class=StreamingResponse,
     summary="Lấy gói tin / fetch a package",
+    description=(
+        "Gói tin kèm một TraceHeader cho mỗi trục đã đi qua (trục này sau cùng); "
+        "`as_sent=true`: đúng các byte nơi gửi đã gửi (để tự kiểm tra chữ ký gói tin). / "
+        "The package with one TraceHeader per hub it passed through (this one last); "
+        "`as_sent=true`: the exact bytes the sender sent (to verify its package signature)."
+    ),
 )
-async def get_message(request: Request, system: Caller, message_id: MessageId) -> StreamingResponse:
+async def get_message(
+    request: Request,
+    system: Caller,
+    message_id: MessageId,
+    as_sent: Annotated[bool, Query()] = False,
+) -> StreamingResponse:
     hub = hub_of(request)
-    message, stream = await in_thread(
-        hub.run, lambda s: service.fetch(s, system=system, message_id=message_id, blobs=hub.blobs)
+    hub_id = "" if as_sent else hub.settings.hub_id
+    got = await in_thread(
+        hub.run,
+        lambda s: service.fetch(
+            s, system=system, message_id=message_id, blobs=hub.blobs, hub_id=hub_id
+        ),
     )
     return StreamingResponse(
-        _iterate(stream),
+        _iterate(got.stream),
         media_type="application/xml",
         headers={
-            "X-Message-Kind": message.kind,
-            "Content-Length": str(message.payload_size),
+            "X-Message-Kind": got.message.kind,
+            "Content-Length": str(got.size),
             "X-Content-Type-Options": "nosniff",
         },
     )
@@ -338,9 +371,12 @@ async def get_attachment(
     index: int,
 ) -> StreamingResponse:
     hub = hub_of(request)
-    _message, stream = await in_thread(
-        hub.run, lambda s: service.fetch(s, system=system, message_id=message_id, blobs=hub.blobs)
-    )
+    stream = (
+        await in_thread(
+            hub.run,
+            lambda s: service.fetch(s, system=system, message_id=message_id, blobs=hub.blobs),
+        )
+    ).stream
     fd, spooled = tempfile.mkstemp(dir=hub.tmp_dir, prefix="att-")
     tmp = Path(spooled)
 

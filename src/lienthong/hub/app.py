@@ -350,12 +350,27 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
 
     @app.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
     def metrics() -> str:
-        return hub.metrics.render()
+        return hub.metrics.render() + hub.read(_outbox_gauge)
 
     app.include_router(rest_router)
     app.include_router(admin_router)
     app.include_router(vdxp_router)
     return app
+
+
+def _outbox_gauge(session: Session) -> str:
+    """Outbox entries by state (local dispatch, relays, pushes together)."""
+    from sqlalchemy import func, select
+
+    from lienthong.hub.models import OutboxEntry
+
+    counts = dict(
+        session.execute(select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)).all()
+    )
+    lines = ["# TYPE lienthong_outbox gauge"]
+    for state in ("pending", "inflight", "dead"):
+        lines.append(f'lienthong_outbox{{state="{state}"}} {counts.get(state, 0)}')
+    return "\n".join(lines) + "\n"
 
 
 def hub_of(request: Request) -> Hub:

@@ -1,5 +1,6 @@
-"""Hub commands: ``lienthong hub serve``, ``agency …``, ``system …``, ``audit verify`` and
-the client commands ``send``, ``inbox``, ``fetch``, ``ack``, ``status``, ``timeline``.
+"""Hub commands: ``lienthong hub serve``, ``agency …``, ``system …``, ``peer …``,
+``deadletter …``, ``operator …``, ``audit verify`` and the client commands ``send``,
+``inbox``, ``fetch``, ``ack``, ``status``, ``timeline``.
 
 Commands that touch a hub's data take ``--data-dir`` (default ``LIENTHONG_DATA_DIR``, else
 ``./lienthong-data``); the database and blob store follow the settings
@@ -573,81 +574,156 @@ def peer_list(data_dir: Path | None = DataDir) -> None:
 
 
 @deadletter_app.command("list")
-def deadletter_list(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
-    """Thư chết: gói tin không chuyển được / relays given up, with their typed reason."""
-    from lienthong.hub import federation
+def deadletter_list(
+    target_type: str | None = typer.Option(
+        None, "--target-type", help="relay (tới trục khác / to a peer) | push (tới hệ thống)"
+    ),
+    target_id: str | None = typer.Option(None, "--target", help="trục hoặc hệ thống / id"),
+    limit: int = typer.Option(1000, "--limit"),
+    data_dir: Path | None = DataDir,
+    json_out: bool = JsonOut,
+) -> None:
+    """Thư chết: gói tin không chuyển được / relays and pushes given up, with their typed
+    reason (the same records as ``GET /api/admin/v1/deadletters``)."""
+    from lienthong.hub import admin
 
-    with _hub(data_dir) as hub, hub.session() as s:
-        rows = [
-            {
-                "id": e.id,
-                "message_id": e.message_id,
-                "action": e.action,
-                "attempts": e.attempts,
-                "reason": e.last_error,
-            }
-            for e in federation.dead_letters(s, limit=1000)
-        ]
+    if target_type not in (None, *admin.TARGETS):
+        raise _fail(
+            HubError(
+                "REQUEST_INVALID",
+                "--target-type phải là relay hoặc push",
+                "--target-type must be relay or push",
+                field="target_type",
+            )
+        )
+    with _hub(data_dir) as hub:
+        page = hub.read(
+            lambda s: admin.dead_letter_page(
+                s, target_type=target_type, target_id=target_id, limit=limit
+            )
+        )
     if json_out:
-        _print_json(rows)
+        _print_json([item.model_dump(mode="json") for item in page.items])
         return
-    table = Table("#", "Gói tin", "Chuyển tới", "Số lần", "Lý do")
-    for r in rows:
+    table = Table("#", "Gói tin", "Chuyển tới", "Số lần", "Lý do", "Bỏ cuộc lúc / given up")
+    for e in page.items:
         table.add_row(
-            *(str(r[k] or "") for k in ("id", "message_id", "action", "attempts", "reason"))
+            str(e.id),
+            e.message_id,
+            f"{e.target.type}:{e.target.id or ''}",
+            str(e.attempts),
+            f"{e.reason.code}: {e.reason.detail}" if e.reason else "",
+            e.updated_at.isoformat(timespec="seconds") if e.updated_at else "",
         )
     Console().print(table)
 
 
 @deadletter_app.command("show")
 def deadletter_show(entry_id: int, data_dir: Path | None = DataDir) -> None:
-    """Chi tiết một thư chết / one dead letter with the message's timeline."""
-    from lienthong.hub.models import Delivery, OutboxEntry
+    """Chi tiết một thư chết / one dead letter: target, reason, times, the message's sender
+    and recipients (JSON, like ``GET /api/admin/v1/deadletters/{id}``)."""
+    from lienthong.hub import admin
 
-    with _hub(data_dir) as hub, hub.session() as s:
-        entry = s.get(OutboxEntry, entry_id)
-        if entry is None or entry.state != "dead":
-            raise _fail(
-                HubError(
-                    "DEADLETTER_NOT_FOUND",
-                    f"Không có thư chết #{entry_id}",
-                    f"No dead letter #{entry_id}",
-                    status=404,
-                )
-            )
-        deliveries = [
-            (d.recipient_code, d.state, d.failure_code)
-            for d in s.query(Delivery).filter(Delivery.message_id == entry.message_id)
-        ]
-        _print_json(
-            {
-                "id": entry.id,
-                "message_id": entry.message_id,
-                "action": entry.action,
-                "attempts": entry.attempts,
-                "reason": entry.last_error,
-                "deliveries": deliveries,
-            }
-        )
+    try:
+        with _hub(data_dir) as hub:
+            entry = hub.read(lambda s: admin.get_dead_letter(s, entry_id=entry_id))
+    except HubError as exc:
+        raise _fail(exc) from None
+    _print_json(entry.model_dump(mode="json"))
 
 
 @deadletter_app.command("replay")
 def deadletter_replay(entry_id: int, data_dir: Path | None = DataDir) -> None:
-    """Gửi lại một thư chết / put a dead letter back in the queue."""
-    from lienthong.hub import federation
+    """Gửi lại một thư chết / put a dead letter back in the queue (written to the audit
+    log, ``via: cli``)."""
+    import getpass
+
+    from lienthong.hub import admin
 
     try:
-        with _hub(data_dir) as hub, hub.session() as s:
-            federation.replay(s, entry_id=entry_id)
+        user: str | None = getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment
+        user = None
+    try:
+        with _hub(data_dir) as hub:
+            hub.run(
+                lambda s: admin.replay_dead_letter(
+                    s, entry_id=entry_id, operator=None, via=f"cli:{user}" if user else "cli"
+                )
+            )
     except HubError as exc:
         raise _fail(exc) from None
     err.print(f"Đã xếp lại / queued again: #{entry_id}")
+
+
+# ------------------------------------------------------------------------------ operators
+
+operator_app = typer.Typer(
+    help="Người vận hành: khóa API quản trị / operators: admin API keys", no_args_is_help=True
+)
+
+
+@operator_app.command("add")
+def operator_add(name: str, data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
+    """Thêm người vận hành và in khóa API (chỉ một lần); thêm lại = cấp khóa mới / add an
+    operator and print its API key (shown once); adding again issues a new key."""
+    from lienthong.hub import admin
+
+    try:
+        with _hub(data_dir) as hub, hub.session() as s:
+            new = admin.add_operator(s, name=name)
+            operator = new.operator.name
+    except HubError as exc:
+        raise _fail(exc) from None
+    if json_out:
+        _print_json({"name": operator, "api_key": new.api_key})
+        return
+    console = Console()
+    console.print(f"Người vận hành / operator: [bold]{operator}[/]")
+    console.print(f"API key (/api/admin/v1, Authorization: Bearer): {new.api_key}", markup=False)
+    console.print(
+        "Lưu lại ngay: không hiển thị lại / store it now: not shown again", style="yellow"
+    )
+
+
+@operator_app.command("list")
+def operator_list(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
+    """Liệt kê người vận hành / list operators (never their keys)."""
+    from lienthong.hub import admin
+
+    with _hub(data_dir) as hub:
+        rows = [
+            {"name": o.name, "created_at": o.created_at.isoformat(timespec="seconds")}
+            for o in hub.read(admin.list_operators)
+        ]
+    if json_out:
+        _print_json(rows)
+        return
+    table = Table("Người vận hành", "Tạo lúc / created")
+    for r in rows:
+        table.add_row(r["name"], r["created_at"])
+    Console().print(table)
+
+
+@operator_app.command("remove")
+def operator_remove(name: str, data_dir: Path | None = DataDir) -> None:
+    """Xóa người vận hành: khóa hết hiệu lực ngay / remove an operator: its key stops
+    working at once."""
+    from lienthong.hub import admin
+
+    try:
+        with _hub(data_dir) as hub, hub.session() as s:
+            admin.remove_operator(s, name=name)
+    except HubError as exc:
+        raise _fail(exc) from None
+    err.print(f"Đã xóa / removed: {name}")
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(hub_app, name="hub")
     app.add_typer(peer_app, name="peer")
     app.add_typer(deadletter_app, name="deadletter")
+    app.add_typer(operator_app, name="operator")
     app.add_typer(agency_app, name="agency")
     app.add_typer(system_app, name="system")
     app.add_typer(audit_app, name="audit")

@@ -292,6 +292,11 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def new_api_key(prefix: str = "lt_") -> str:
+    """A fresh bearer key (256 random bits); only its :func:`hash_api_key` is stored."""
+    return prefix + secrets.token_urlsafe(32)
+
+
 @dataclass(frozen=True)
 class NewSystem:
     system: System
@@ -334,7 +339,7 @@ def add_system(
             status=422,
         )
     secret = secret or secrets.token_urlsafe(32)
-    api_key = "lt_" + secrets.token_urlsafe(32)
+    api_key = new_api_key()
     system = session.get(System, system_id)
     if system is None:
         system = System(id=system_id)

@@ -14,6 +14,7 @@ through it (``HUB_LOOP``).
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -94,10 +95,47 @@ def route_for(session: Session, code: str) -> Peer | None:
     return default
 
 
-def check_hops(hops: str | None, hub_id: str) -> list[str]:
-    """The hop list of an incoming relay; refuses a package that passed through us."""
-    items = [h.strip() for h in (hops or "").split(",") if h.strip()]
-    if hub_id in items:
+@dataclass(frozen=True)
+class Hop:
+    """A hub a package passed through, and when that hub accepted it."""
+
+    hub_id: str
+    at: datetime | None = None
+
+    @property
+    def token(self) -> str:
+        return f"{self.hub_id}@{int(self.at.timestamp())}" if self.at else self.hub_id
+
+
+_HOP = re.compile(r"([A-Za-z0-9._-]{1,64})(?:@(\d{1,12}))?")
+MAX_HOPS = 16
+
+
+def parse_hops(value: str | None) -> list[Hop]:
+    """``h41@1795764601,vn@1795764602`` → hops, oldest first (bad tokens are skipped:
+    what is stored was checked on the way in)."""
+    hops = []
+    for token in (value or "").split(","):
+        match = _HOP.fullmatch(token.strip())
+        if match:
+            at = datetime.fromtimestamp(int(match[2]), UTC) if match[2] else None
+            hops.append(Hop(match[1], at))
+    return hops
+
+
+def check_hops(value: str | None, hub_id: str) -> str:
+    """The hop list of an incoming relay, checked: well formed, not too long, and not
+    through this hub already (a routing loop)."""
+    tokens = [t.strip() for t in (value or "").split(",") if t.strip()]
+    if len(tokens) > MAX_HOPS or not all(_HOP.fullmatch(t) for t in tokens):
+        raise HubError(
+            "HUB_HOPS_INVALID",
+            f"Tiêu đề {HOPS_HEADER} không hợp lệ (tối đa {MAX_HOPS} trục, dạng ma-truc@giay)",
+            f"Invalid {HOPS_HEADER} header (at most {MAX_HOPS} hubs, as hub-id@epoch-seconds)",
+            field=HOPS_HEADER,
+            status=422,
+        )
+    if hub_id in {hop.hub_id for hop in parse_hops(value)}:
         raise HubError(
             "HUB_LOOP",
             f"Gói tin đã đi qua trục {hub_id}: vòng lặp định tuyến",
@@ -105,7 +143,7 @@ def check_hops(hops: str | None, hub_id: str) -> list[str]:
             field=HOPS_HEADER,
             status=422,
         )
-    return items
+    return ",".join(tokens)
 
 
 @dataclass(frozen=True)
@@ -119,6 +157,8 @@ class Claim:
     payload_key: str
     hops: str
     kind: str
+    accepted_at: datetime
+    trace_prefix: str | None = None
 
     @property
     def action(self) -> str:
@@ -189,6 +229,8 @@ def claim(
                 message.payload_key,
                 message.hops or "",
                 message.kind,
+                _aware(message.created_at),
+                message.trace_prefix,
             )
         )
     return claims
@@ -314,10 +356,13 @@ def _settle_push(
     return entry.state
 
 
+def _aware(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
 def _gives_up(entry: OutboxEntry, outcome: Outcome, now: datetime) -> bool:
     """A permanent refusal, or an entry older than its lifetime."""
-    created = entry.created_at or now
-    created = created.replace(tzinfo=UTC) if created.tzinfo is None else created
+    created = _aware(entry.created_at or now)
     return outcome.permanent or now - created > LIFETIME
 
 
@@ -381,11 +426,12 @@ def replay(session: Session, *, entry_id: int) -> OutboxEntry:
             f"No dead letter #{entry_id}",
             status=404,
         )
-    peer_id = entry.action[len(RELAY) :]
-    for d in session.scalars(
+    relayed_to = entry.action[len(RELAY) :] if entry.action.startswith(RELAY) else None
+    for d in session.scalars(  # a push's deliveries never failed: they wait for pull
         select(Delivery).where(
             Delivery.message_id == entry.message_id,
-            Delivery.peer_id == peer_id,
+            Delivery.peer_id == relayed_to,
+            Delivery.peer_id.is_not(None),
             Delivery.state.in_([DeliveryState.FAILED.value, DeliveryState.EXPIRED.value]),
         )
     ):

@@ -134,8 +134,11 @@ class Message(Base):
     pdf_signature: Mapped[str | None] = mapped_column(String(16))
     #: JSON: the reports of the package signature and of every signed PDF attachment.
     signature_report: Mapped[str | None] = mapped_column(Text)
-    #: Hubs the package passed through before this one (comma-separated hub ids).
+    #: Hubs the package passed through before this one (``hub-id@epoch``, comma-separated).
     hops: Mapped[str | None] = mapped_column(Text)
+    #: Namespace prefix of the package's TraceHeaderList, where a delivering hub appends
+    #: the trace (lienthong.hub.trace); NULL: it has none, nothing is appended.
+    trace_prefix: Mapped[str | None] = mapped_column(String(40))
 
 
 class Delivery(Base):
@@ -179,6 +182,11 @@ class OutboxEntry(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When the entry last changed (claimed, retried, given up, replayed): set by every
+    #: update, so a dead letter tells when it was given up. None on rows older than 0005.
+    updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
 
 class Peer(Base):
@@ -195,6 +203,22 @@ class Peer(Base):
 
     def __repr__(self) -> str:  # never the key
         return f"Peer({self.id!r}, {self.url!r}, serves={self.serves!r})"
+
+
+class Operator(Base):
+    """A person (or monitoring tool) operating the hub through the admin API: dead letters,
+    the outbox. Its bearer key is not a system's: an operator reads no packages, and a
+    system cannot use the admin API."""
+
+    __tablename__ = "operator"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: SHA-256 of the bearer API key (the key itself is never stored).
+    api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:  # never the key's hash either
+        return f"Operator({self.name!r})"
 
 
 class AuditEvent(Base):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -30,7 +31,8 @@ import httpx
 from sqlalchemy.orm import Session
 
 from lienthong.hub import federation
-from lienthong.hub.federation import HOPS_HEADER, Claim, Outcome
+from lienthong.hub.federation import HOPS_HEADER, Claim, Hop, Outcome, parse_hops
+from lienthong.hub.trace import with_trace
 
 if TYPE_CHECKING:
     from lienthong.hub.app import Hub
@@ -39,6 +41,7 @@ log = logging.getLogger("lienthong.hub.relay")
 
 #: the longest a failing target goes without a probe (a replayed dead letter waits at most this)
 PROBE_CAP = timedelta(seconds=60)
+_LABEL = re.compile(r"[A-Z][A-Z0-9_]{0,47}")
 #: refusals about us or the moment, not about the package: retried
 _TRANSIENT_4XX = frozenset({401, 403, 408, 409, 425, 429})
 
@@ -163,6 +166,8 @@ class Relayer:
         outcome = self._post(client, c)
         self.breaker.record(c.action, outcome)
         if not outcome.ok:
+            code = outcome.code if _LABEL.fullmatch(outcome.code) else "OTHER"  # peer-chosen
+            self.hub.metrics.inc(f'lienthong_relay_failures_total{{code="{code}"}}')
             log.info(
                 "relay.failed",
                 extra={"target": c.action, "code": outcome.code, "detail": outcome.detail},
@@ -173,12 +178,12 @@ class Relayer:
         """One attempt: a relay to a peer hub's REST API (the package streamed), or a push
         to a system's callback (signed ``X-Lienthong-Signature: hex HMAC-SHA256(system
         secret, body)``)."""
+        hops = [*parse_hops(c.hops), Hop(self.hub.settings.hub_id, c.accepted_at)]
         try:
             if c.target == "relay":
-                hops = [*(c.hops.split(",") if c.hops else []), self.hub.settings.hub_id]
                 headers = {
                     "Authorization": f"Bearer {c.secret}",
-                    HOPS_HEADER: ",".join(h for h in hops if h),
+                    HOPS_HEADER: ",".join(h.token for h in hops),
                     "Content-Type": "application/xml",
                 }
                 with self.hub.blobs.open(c.payload_key) as fh:  # streamed, not read whole
@@ -189,8 +194,10 @@ class Relayer:
                         headers=headers,
                     )
             else:
-                with self.hub.blobs.open(c.payload_key) as fh:
-                    data = fh.read()  # the push signature covers the whole body
+                with self.hub.blobs.open(c.payload_key) as fh:  # as a fetch gives it:
+                    data = with_trace(
+                        fh, 0, c.trace_prefix, hops
+                    ).read()  # the signature covers it all
                 headers = {
                     "Content-Type": "application/xml",
                     "X-Lienthong-Kind": c.kind,

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -42,7 +42,7 @@ from lienthong.edxml.validate import validate
 from lienthong.hub import audit, signatures
 from lienthong.hub.directory import find_agency, served_agencies
 from lienthong.hub.errors import HubError, forbidden, not_found
-from lienthong.hub.federation import RELAY, push_targets, route_for
+from lienthong.hub.federation import RELAY, Hop, parse_hops, push_targets, route_for
 from lienthong.hub.models import (
     PENDING_STATES,
     AuditEvent,
@@ -54,6 +54,7 @@ from lienthong.hub.models import (
     SystemAgency,
     utcnow,
 )
+from lienthong.hub.trace import prefix_of, trace_headers, with_trace
 from lienthong.pki.credentials import TrustStore
 
 DISPATCH = "dispatch"
@@ -109,6 +110,7 @@ class Prepared:
     payload_key: str | None = None
     summary: signatures.SignatureSummary | None = None
     hops: str | None = None
+    trace_prefix: str | None = None
 
 
 def accept(
@@ -191,6 +193,7 @@ def prepare(
             policy=signature_policy,
         )
         prepared.payload_key = blobs.put_file(body.path, body.sha256, body.size)
+        prepared.trace_prefix = prefix_of(body.path)
         return prepared
     finally:
         package.close()  # attachment contents; the metadata stays usable
@@ -221,6 +224,7 @@ def commit(session: Session, *, system: System, prepared: Prepared) -> AcceptRes
         size=body.size,
     )
     message.hops = prepared.hops or None
+    message.trace_prefix = prepared.trace_prefix
     summary = prepared.summary
     if summary is not None:
         message.package_signature = summary.package.value if summary.package else None
@@ -591,23 +595,23 @@ def _withdraw(
 
 def _upstream(message: Message) -> set[str | None]:
     """The hubs a relayed package came through (their ids are their peer ids here)."""
-    return {h for h in (message.hops or "").split(",") if h}
+    return {hop.hub_id for hop in parse_hops(message.hops)}
 
 
 def _refuse_unroutable(message: Message, outcomes: list[RecipientOutcome]) -> None:
     """A relayed package this hub can deliver to none of its recipients is refused: the
     hub that sent it keeps it as a dead letter with this reason, and its sender sees the
     failure, instead of a "relayed" that leads nowhere."""
-    if not message.hops or any(o.state != DeliveryState.FAILED.value for o in outcomes):
+    hops = parse_hops(message.hops)
+    if not hops or any(o.state != DeliveryState.FAILED.value for o in outcomes):
         return
+    last = hops[-1].hub_id
     failed = [o for o in outcomes if o.failure_code]
     cause = failed[0].failure_code if failed else "HUB_NO_ROUTE"
     raise HubError(
         "HUB_NO_ROUTE",
-        f"Trục {message.hops.split(',')[-1]} chuyển đến nhưng trục này không chuyển được "
-        f"cho nơi nhận nào ({cause})",
-        f"Relayed from hub {message.hops.split(',')[-1]}, but this hub can deliver to none "
-        f"of the recipients ({cause})",
+        f"Trục {last} chuyển đến nhưng trục này không chuyển được cho nơi nhận nào ({cause})",
+        f"Relayed from hub {last}, but this hub can deliver to none of the recipients ({cause})",
         field="To/OrganId",
         status=422,
         details={"recipients": [o.agency_code for o in outcomes], "cause": cause},
@@ -758,6 +762,7 @@ def inbox(
     kind: str | None = None,
     after: int = 0,
     limit: int = 100,
+    hub_id: str = "",
 ) -> list[InboxItem]:
     """Deliveries waiting for the system's agencies (available or fetched, not yet
     acknowledged), oldest first, after the cursor ``after`` (a delivery id)."""
@@ -788,7 +793,7 @@ def inbox(
             m.code_notation,
             m.subject,
             m.status_code,
-            m.payload_size,
+            delivered_size(m, hub_id),
             m.created_at,
             d.updated_at,
         )
@@ -830,15 +835,25 @@ def _my_deliveries(session: Session, *, system: System, message_id: str) -> list
     )
 
 
+@dataclass
+class Fetched:
+    message: Message
+    stream: BinaryIO
+    size: int
+
+
 def fetch(
     session: Session,
     *,
     system: System,
     message_id: str,
     blobs: BlobStore,
-) -> tuple[Message, BinaryIO]:
+    hub_id: str = "",
+) -> Fetched:
     """Open a package for a system entitled to it: a recipient (the delivery becomes
-    ``fetched``) or the sender's own system."""
+    ``fetched``; the package comes with a TraceHeader for every hub it passed through,
+    this one last — see :mod:`lienthong.hub.trace`) or the sender's own system (its bytes
+    as they were sent)."""
     message = _message_for(session, message_id)
     mine = [
         d
@@ -867,7 +882,28 @@ def fetch(
         and not is_sender
     ):
         raise not_found("văn bản", "message", message_id)  # withdrawn meanwhile
-    return message, blobs.open(message.payload_key)
+    stream = blobs.open(message.payload_key)
+    if not mine or not hub_id:
+        return Fetched(message, stream, message.payload_size)
+    traced = with_trace(
+        stream, message.payload_size, message.trace_prefix, trace_of(message, hub_id)
+    )
+    return Fetched(message, cast(BinaryIO, traced), traced.size)
+
+
+def trace_of(message: Message, hub_id: str) -> list[Hop]:
+    """The hubs a package passed through before this one, then this one."""
+    created = message.created_at
+    at = created.replace(tzinfo=UTC) if created.tzinfo is None else created
+    return [*parse_hops(message.hops), Hop(hub_id, at)]
+
+
+def delivered_size(message: Message, hub_id: str) -> int:
+    """The size of the package as this hub hands it to a recipient (with its trace)."""
+    if not hub_id:
+        return message.payload_size
+    added = trace_headers(message.trace_prefix, trace_of(message, hub_id))
+    return message.payload_size + len(added)
 
 
 def acknowledge(
@@ -1018,7 +1054,11 @@ def message_json(m: Message) -> dict[str, Any]:
         "business_type": m.business_type,
         "status_code": m.status_code,
         "refers_to": m.refers_to,
-        "hops": m.hops.split(",") if m.hops else [],  # hubs it came through, nearest last
+        # the hubs it came through before this one, oldest first
+        "hops": [
+            {"hub": h.hub_id, "accepted_at": _iso(h.at) if h.at else None}
+            for h in parse_hops(m.hops)
+        ],
         "signatures": {
             "package": m.package_signature,
             "pdf": m.pdf_signature,

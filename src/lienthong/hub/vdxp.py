@@ -261,7 +261,9 @@ async def get_received_list(request: Request) -> JSONResponse:
         items: dict[str, dict[str, Any]] = {}
         after = 0
         while True:
-            page = service.inbox(s, system=system, kind=kind, after=after, limit=1000)
+            page = service.inbox(
+                s, system=system, kind=kind, after=after, limit=1000, hub_id=hub.settings.hub_id
+            )
             for i in page:
                 item = items.get(i.message_id)
                 if item is None:
@@ -287,8 +289,12 @@ async def get_received_list(request: Request) -> JSONResponse:
     return ok(data=await in_thread(hub.read, run))
 
 
-def _fetch(hub: Hub, system: System, doc_id: str) -> tuple[Any, Any]:
-    return hub.run(lambda s: service.fetch(s, system=system, message_id=doc_id, blobs=hub.blobs))
+def _fetch(hub: Hub, system: System, doc_id: str) -> service.Fetched:
+    return hub.run(
+        lambda s: service.fetch(
+            s, system=system, message_id=doc_id, blobs=hub.blobs, hub_id=hub.settings.hub_id
+        )
+    )
 
 
 @router.post("/getEdoc")
@@ -297,7 +303,7 @@ async def get_edoc(request: Request) -> StreamingResponse:
     stays at one chunk whatever the package size."""
     hub, system, verified = await _auth(request)
     doc_id = _required(verified, "docId")
-    _message, stream = await in_thread(_fetch, hub, system, doc_id)
+    stream = (await in_thread(_fetch, hub, system, doc_id)).stream
     head = (
         json.dumps(
             {"status": "OK", "ErrorCode": 0, "ErrorDesc": "Thành công / success"},
@@ -321,17 +327,17 @@ async def get_edoc(request: Request) -> StreamingResponse:
 async def download_edoc(request: Request) -> StreamingResponse:
     hub, system, verified = await _auth(request)
     doc_id = _required(verified, "docId")
-    message, stream = await in_thread(_fetch, hub, system, doc_id)
+    got = await in_thread(_fetch, hub, system, doc_id)
 
     def chunks() -> Any:
-        with stream:
-            while data := stream.read(1 << 20):
+        with got.stream:
+            while data := got.stream.read(1 << 20):
                 yield data
 
     return StreamingResponse(
         chunks(),
         media_type="application/octet-stream",
-        headers={"Content-Length": str(message.payload_size)},
+        headers={"Content-Length": str(got.size)},
     )
 
 

@@ -4,10 +4,12 @@ are refused; an unreachable peer is retried with backoff; refusals become dead l
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import socket
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -385,3 +387,90 @@ def test_a_document_revoked_before_it_left_is_not_relayed(net: Net) -> None:
         }
     assert all(state == "done" for state, _ in states.values()), states
     assert max(attempts for _, attempts in states.values()) == 1  # nothing posted again
+
+
+def test_a_backlog_for_one_peer_does_not_hold_up_the_others(hub: Any, tmp_path: Path) -> None:
+    """The national hub after one province's outage: its backlog for that province is
+    claimed side by side with the others', not before them."""
+    from lienthong.hub import service
+
+    with hub.session() as s:
+        directory.add_agency(s, code=MINISTRY, name="Văn phòng Chính phủ")
+        directory.add_system(s, system_id="qlvb.g22", agencies=[MINISTRY])
+        federation.add_peer(s, peer_id="h41", url="http://h41.invalid", api_key="k", serves=["H41"])
+        federation.add_peer(s, peer_id="h42", url="http://h42.invalid", api_key="k", serves=["H42"])
+
+    def send(n: int, to: str) -> None:
+        data = build(
+            Edoc(
+                sender=Organization(organ_id=MINISTRY),
+                recipients=[Organization(organ_id=to)],
+                code=DocumentCode(str(n), "VPCP"),
+                promulgation=PromulgationInfo("Hà Nội", "2026/11/27"),
+                subject="Công văn gửi các tỉnh",
+            )
+        )
+        path = tmp_path / f"{n}.edxml"
+        path.write_bytes(data)
+        body = service.Body(path, hashlib.sha256(data).hexdigest(), len(data))
+        with hub.session() as s:
+            system = directory.get_system(s, system_id="qlvb.g22")
+            service.accept(s, system=system, body=body, blobs=hub.blobs, limits=hub.limits)
+
+    for n in range(40):
+        send(n, "000.00.00.H41")
+    send(99, "000.00.00.H42")
+    with hub.session() as s:
+        claimed = federation.claim(s, limit=8)
+    by_target = Counter(c.target_id for c in claimed)
+    assert by_target == {"h41": 4, "h42": 1}  # an even share each, oldest first within it
+
+
+def test_a_peer_that_relays_to_us_is_up_so_our_queue_for_it_goes_now(
+    hub: Any, tmp_path: Path
+) -> None:
+    """After an outage we wait for a probe; but a relay *from* that peer proves it is up."""
+    from fastapi.testclient import TestClient
+
+    from lienthong.hub.app import create_app
+    from lienthong.hub.federation import Outcome
+
+    with hub.session() as s:
+        directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
+        directory.add_agency(s, code=COMMUNE, name="UBND phường Hưng Bình")
+        commune = directory.add_system(s, system_id="qlvb.xa", agencies=[COMMUNE])
+        from_vn = directory.add_system(s, system_id="hub.vn", agencies=["000.00.00.H41"])
+        from_vn.system.peer = True
+        federation.add_peer(s, peer_id="vn", url="http://vn.invalid", api_key="k", serves=["*"])
+    with TestClient(create_app(hub, start_worker=False)) as http:
+        auth = {"Authorization": f"Bearer {commune.api_key}"}
+        assert http.post("/api/v1/packages", content=_document("41"), headers=auth).is_success
+        with hub.session() as s:
+            [c] = federation.claim(s)
+            federation.settle(s, entry_id=c.entry_id, outcome=Outcome(ok=False, code="X"))
+        hub.relayer.breaker.record("relay:vn", Outcome(ok=False, code="X"))
+        assert hub.relayer.breaker.failing("relay:vn")
+
+        # an agency system may not claim hops; the peer hub may
+        hops = {federation.HOPS_HEADER: "vn@1795764601"}
+        refused = http.post("/api/v1/packages", content=_document("43"), headers={**auth, **hops})
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "HUB_HOPS_FORBIDDEN"
+        assert hub.relayer.breaker.failing("relay:vn")
+        peer_auth = {"Authorization": f"Bearer {from_vn.api_key}", **hops}
+        from_ministry = build(
+            Edoc(
+                sender=Organization(organ_id=MINISTRY),
+                recipients=[Organization(organ_id=COMMUNE)],
+                code=DocumentCode("42", "VPCP"),
+                promulgation=PromulgationInfo("Hà Nội", "2026/11/27"),
+                subject="Công văn gửi phường",
+            )
+        )
+        r = http.post("/api/v1/packages", content=from_ministry, headers=peer_auth)
+        assert r.status_code == 201, r.text
+    assert not hub.relayer.breaker.failing("relay:vn")
+    with hub.session() as s:
+        entry = s.query(OutboxEntry).filter(OutboxEntry.action == "relay:vn").one()
+        due = entry.next_at.replace(tzinfo=UTC) if entry.next_at.tzinfo is None else entry.next_at
+        assert entry.state == "pending" and due <= datetime.now(UTC)

@@ -42,6 +42,9 @@ class Settings:
     #: A lienthong CA directory whose CRLs this hub serves at ``/pki/root.crl`` and
     #: ``/pki/issuing.crl``.
     ca_dir: Path | None = None
+    #: How long a process holds a relay or push it claimed; a crashed process's claims
+    #: are taken over after this (a claim outliving it may be posted twice: harmless).
+    relay_lease_seconds: int = 60
     host: str = "127.0.0.1"
     port: int = 8080
     #: Attachment and package limits of the parser are derived from max_package_bytes.
@@ -86,6 +89,6 @@ def _coerce(name: str, value: Any) -> Any:
         raise ValueError(f"signature_policy must be require, flag or off, not {value!r}")
     if name == "role" and str(value) not in ROLES:
         raise ValueError(f"role must be national, provincial or ministry, not {value!r}")
-    if name in {"max_package_bytes", "signature_window_seconds", "port"}:
+    if name in {"max_package_bytes", "signature_window_seconds", "port", "relay_lease_seconds"}:
         return int(value)
     return value

@@ -249,11 +249,22 @@ async def send_package(
 ) -> Any:
     """The body is the .edxml package itself (streamed, size-limited)."""
     hub = hub_of(request)
-    from lienthong.hub.federation import HOPS_HEADER, check_hops
+    from lienthong.hub.federation import HOPS_HEADER, check_hops, parse_hops
 
-    hops = check_hops(request.headers.get(HOPS_HEADER), hub.settings.hub_id)
+    raw_hops = request.headers.get(HOPS_HEADER)
+    if raw_hops and not system.peer:
+        raise HubError(
+            "HUB_HOPS_FORBIDDEN",
+            f"Chỉ trục ngang hàng được gửi tiêu đề {HOPS_HEADER}",
+            f"Only peer hubs may send the {HOPS_HEADER} header",
+            field=HOPS_HEADER,
+            status=403,
+        )
+    hops = check_hops(raw_hops, hub.settings.hub_id)
     body = await hub.spool(request)
     result = await accept_body(hub, system, body, kind, hops=hops or None)
+    if hops:  # the hub that just sent us this is up: stop waiting to relay to it
+        await in_thread(hub.relayer.peer_alive, parse_hops(hops)[-1].hub_id)
     out = _accept_out(result)
     if result.duplicate:
         from fastapi.responses import JSONResponse

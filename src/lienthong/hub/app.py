@@ -26,6 +26,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from lienthong.core.blobstore import BlobStore, blob_store_from_url
 from lienthong.core.db import make_engine, migrate, read_only_factory, session_factory
@@ -236,6 +237,15 @@ class Hub:
                     data = tail + chunk
                     h.update(data[:-2])
                     tail = data[-2:]
+        except ClientDisconnect:
+            path.unlink(missing_ok=True)
+            log.info("request.disconnected", extra={"path": request.url.path, "bytes": size})
+            raise HubError(
+                "REQUEST_INCOMPLETE",
+                "Bên gửi ngắt kết nối trước khi gửi hết gói tin",
+                "The client disconnected before the whole package arrived",
+                status=400,
+            ) from None
         except BaseException:
             path.unlink(missing_ok=True)
             raise

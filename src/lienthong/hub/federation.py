@@ -174,22 +174,38 @@ def claim(
     limit: int = 20,
     now: datetime | None = None,
     exclude: Collection[str] = (),
+    lease: timedelta = LEASE,
 ) -> list[Claim]:
     """Relay and push entries due now, or whose lease expired (a crashed process's claim),
-    except those of the targets (outbox actions) in ``exclude``."""
+    except those of the targets (outbox actions) in ``exclude``. Targets share ``limit``
+    evenly, oldest entries first within each: a peer's backlog after an outage never holds
+    up the other peers (the national hub keeps relaying to every province while one
+    province's queue drains)."""
     now = now or datetime.now(UTC)
-    entries = session.scalars(
-        select(OutboxEntry)
-        .where(
-            OutboxEntry.action.like(RELAY + "%") | OutboxEntry.action.like(PUSH + "%"),
-            ((OutboxEntry.state == "pending") & (OutboxEntry.next_at <= now))
-            | ((OutboxEntry.state == "inflight") & (OutboxEntry.lease_until < now)),
-            OutboxEntry.action.not_in(list(exclude)),
+    due = (
+        OutboxEntry.action.like(RELAY + "%") | OutboxEntry.action.like(PUSH + "%"),
+        ((OutboxEntry.state == "pending") & (OutboxEntry.next_at <= now))
+        | ((OutboxEntry.state == "inflight") & (OutboxEntry.lease_until < now)),
+        OutboxEntry.action.not_in(list(exclude)),
+    )
+    actions = list(session.scalars(select(OutboxEntry.action).where(*due).distinct()).all())
+    if not actions:
+        return []
+    random.shuffle(actions)  # which targets go first when there are more than ``limit``
+    share = max(1, -(-limit // len(actions)))
+    entries: list[OutboxEntry] = []
+    for action in actions[:limit]:
+        entries.extend(
+            session.scalars(
+                select(OutboxEntry)
+                .where(*due, OutboxEntry.action == action)
+                .order_by(OutboxEntry.id)
+                .limit(min(share, limit - len(entries)))
+                .with_for_update(skip_locked=True)
+            ).all()
         )
-        .order_by(OutboxEntry.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+        if len(entries) >= limit:
+            break
     claims = []
     for entry in entries:
         message = session.get(Message, entry.message_id)
@@ -216,7 +232,7 @@ def claim(
         if url is None or secret is None or message is None:
             entry.state, entry.last_error = "dead", f"{target.upper()}_TARGET_UNKNOWN"
             continue
-        entry.state, entry.lease_until = "inflight", now + LEASE
+        entry.state, entry.lease_until = "inflight", now + lease
         entry.attempts += 1
         claims.append(
             Claim(
@@ -253,6 +269,20 @@ def release(session: Session, *, entry_ids: list[int]) -> None:
         entry.attempts = max(0, entry.attempts - 1)
 
 
+def bring_forward(session: Session, *, action: str, now: datetime | None = None) -> None:
+    """The target of ``action`` is back: what waits for it is due now."""
+    now = now or datetime.now(UTC)
+    session.execute(
+        update(OutboxEntry)
+        .where(
+            OutboxEntry.action == action,
+            OutboxEntry.state == "pending",
+            OutboxEntry.next_at > now,
+        )
+        .values(next_at=now)
+    )
+
+
 def settle(
     session: Session,
     *,
@@ -270,15 +300,7 @@ def settle(
     if entry is None or entry.state != "inflight":
         return entry.state if entry is not None else "gone"
     if outcome.ok and (drain or entry.attempts > 1):
-        session.execute(
-            update(OutboxEntry)
-            .where(
-                OutboxEntry.action == entry.action,
-                OutboxEntry.state == "pending",
-                OutboxEntry.next_at > now,
-            )
-            .values(next_at=now)
-        )
+        bring_forward(session, action=entry.action, now=now)
     if entry.action.startswith(PUSH):
         return _settle_push(session, entry, outcome, now, rng)
     peer_id = entry.action[len(RELAY) :]

@@ -249,6 +249,7 @@ def _write_config(path: Path, settings: Settings) -> None:
             "max_package_bytes",
             "trust_dir",
             "ca_dir",
+            "relay_lease_seconds",
         )
         if getattr(settings, name) not in ("", None)
     ]
@@ -298,12 +299,16 @@ def spawn(
     if port is not None:
         env["LIENTHONG_PORT"] = str(port)
     out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lienthong", "hub", "serve"],
-        env=env,
-        stdout=out,
-        stderr=out,
-    )
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lienthong", "hub", "serve"],
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
+    finally:
+        if not isinstance(out, int):
+            out.close()  # the child has its own copy
     try:
         wait_ready(f"http://127.0.0.1:{port}" if port else network.url(hub_id), proc=proc)
     except BaseException:

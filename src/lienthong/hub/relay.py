@@ -80,6 +80,11 @@ class Breaker:
             wait = min(federation.backoff(failures), PROBE_CAP).total_seconds()
             self._failing[action] = (failures, self._clock() + wait)
 
+    def clear(self, action: str) -> bool:
+        """Forget that ``action`` was failing; returns whether it was."""
+        with self._lock:
+            return self._failing.pop(action, None) is not None
+
     def reset(self) -> None:
         with self._lock:
             self._failing.clear()
@@ -120,11 +125,24 @@ class Relayer:
                 self._client.close()
             self._pool = self._client = None
 
+    def peer_alive(self, peer_id: str) -> None:
+        """The peer just relayed to us, so it is up: if we were waiting to probe it, its
+        queue goes now instead of after the rest of its backoff."""
+        action = federation.RELAY + peer_id
+        if self.breaker.clear(action):
+            self.hub.run(lambda s: federation.bring_forward(s, action=action))
+            self.hub.wake()
+
     def run_once(self) -> int:
         """One round; returns how many attempts were made."""
         blocked = self.breaker.blocked()
         claims = self.hub.run(
-            lambda s: federation.claim(s, limit=4 * self.concurrency, exclude=blocked)
+            lambda s: federation.claim(
+                s,
+                limit=4 * self.concurrency,
+                exclude=blocked,
+                lease=timedelta(seconds=self.hub.settings.relay_lease_seconds),
+            )
         )
         if not claims:
             return 0

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench clean
+.PHONY: demo test check bench reliability clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11+)"; exit 1; }
@@ -18,6 +18,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# kill -9 of a provincial hub while 2,000 documents cross three hubs (~7 min on 2 cores;
+# `make test` runs the same test with 500)
+reliability: $(STAMP)
+	LIENTHONG_RELIABILITY_DOCS=2000 $(PY) -m pytest tests/reliability/test_kill9.py
 
 check: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -371,13 +371,7 @@ class HubProcess:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def metrics(self) -> dict[str, int]:
-        text = httpx.get(self.url + "/metrics", timeout=10).text
-        out = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                out[name] = int(float(value))
-        return out
+        return scrape_metrics(self.url)
 
     def stop(self) -> int:
         """Graceful stop (stdin closed); SIGTERM, then SIGKILL if it hangs."""
@@ -439,3 +433,14 @@ def tail(path: Path, lines: int = 30) -> str:
 
 if __name__ == "__main__":
     sys.exit(serve_child(sys.argv[1]))
+
+
+def scrape_metrics(url: str) -> dict[str, int]:
+    """A hub's ``/metrics`` as {sample name with labels: value}."""
+    text = httpx.get(url + "/metrics", timeout=10).text
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = int(float(value))
+    return out

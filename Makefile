@@ -19,7 +19,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-# kill -9 of a provincial hub while 2,000 documents cross three hubs (~7 min on 2 cores;
+# kill -9 of a provincial hub while 2,000 documents cross three hubs (3–7 min on 2 cores;
 # `make test` runs the same test with 500)
 reliability: $(STAMP)
 	LIENTHONG_RELIABILITY_DOCS=2000 $(PY) -m pytest tests/reliability/test_kill9.py

@@ -474,3 +474,18 @@ def test_a_peer_that_relays_to_us_is_up_so_our_queue_for_it_goes_now(
         entry = s.query(OutboxEntry).filter(OutboxEntry.action == "relay:vn").one()
         due = entry.next_at.replace(tzinfo=UTC) if entry.next_at.tzinfo is None else entry.next_at
         assert entry.state == "pending" and due <= datetime.now(UTC)
+
+
+def test_peer_add_refuses_an_id_that_is_not_the_peers_hub_id(net: Net, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lienthong.cli import app
+
+    def add(peer_id: str) -> Any:
+        args = ["peer", "add", peer_id, "--url", net.n_url, "--api-key", "k", "--serves", "*"]
+        return CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path / "h")])
+
+    wrong = add("national")  # the national hub of the fixture calls itself "vn"
+    assert wrong.exit_code == 1 and "'vn'" in wrong.output
+    right = add("vn")
+    assert right.exit_code == 0, right.output

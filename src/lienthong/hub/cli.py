@@ -541,9 +541,29 @@ def peer_add(
     ),
     data_dir: Path | None = DataDir,
 ) -> None:
-    """Thêm hoặc sửa trục ngang hàng / add or update a peer hub route."""
+    """Thêm hoặc sửa trục ngang hàng / add or update a peer hub route.
+
+    The peer's id must be its hub id (hops are recorded by hub id): when the peer answers,
+    its ``/healthz`` is checked and a different id is refused."""
+    import httpx
+
     from lienthong.hub import federation
 
+    try:
+        answered = httpx.get(url.rstrip("/") + "/healthz", timeout=5).json().get("hub")
+    except (httpx.HTTPError, ValueError, AttributeError):
+        answered = None
+        err.print(
+            "[yellow]Chưa kiểm tra được mã trục kia (không trả lời) / could not check the "
+            "peer's hub id (no answer)[/]"
+        )
+    if answered is not None and answered != peer_id:
+        err.print(
+            f"[red]Trục kia tự xưng '{answered}', không phải '{peer_id}': mã trục ngang hàng "
+            f"phải là LIENTHONG_HUB_ID của nó / the peer calls itself '{answered}', not "
+            f"'{peer_id}': a peer's id must be its LIENTHONG_HUB_ID[/]"
+        )
+        raise typer.Exit(1)
     try:
         with _hub(data_dir) as hub, hub.session() as s:
             peer = federation.add_peer(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lienthong.core.cli_output import dump, fail
 from lienthong.edxml.cli_code import code_command
 from lienthong.edxml.errors import Code, EdxmlError, Problem
 
@@ -21,19 +21,8 @@ EXIT_INVALID = 1
 EXIT_UNREADABLE = 2
 
 
-def _dump(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
 def _fail(exc: EdxmlError, as_json: bool) -> typer.Exit:
-    if as_json:
-        _dump({"ok": False, "error": exc.problem.to_dict()})
-    else:
-        err = Console(stderr=True)
-        err.print(f"[bold red]Lỗi / Error[/] [{exc.problem.code.value}]")
-        err.print(exc.problem.message_vi, markup=False)
-        err.print(exc.problem.message_en, markup=False, style="dim")
-    return typer.Exit(EXIT_UNREADABLE)
+    return fail(exc.problem.to_dict(), as_json, EXIT_UNREADABLE)
 
 
 @edxml_app.command("inspect")
@@ -54,7 +43,7 @@ def inspect_command(
     finally:
         package.close()
     if json_out:
-        _dump(data)
+        dump(data)
     else:
         _show(data)
 
@@ -79,7 +68,7 @@ def validate_command(
         package.close()
     errors = [p for p in problems if p.is_error]
     if json_out:
-        _dump({"ok": not errors, "kind": package.kind, "problems": [p.to_dict() for p in problems]})
+        dump({"ok": not errors, "kind": package.kind, "problems": [p.to_dict() for p in problems]})
     else:
         _show_problems(problems)
         console = Console()

@@ -22,9 +22,7 @@ Typed errors exit with status 2 and print their code and a Vietnamese and Englis
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -37,6 +35,7 @@ from cryptography.hazmat.primitives import hashes
 from rich.console import Console
 from rich.table import Table
 
+from lienthong.core.cli_output import dump, fail
 from lienthong.pki.credentials import (
     Credentials,
     PkiCode,
@@ -86,18 +85,8 @@ class KeyChoice(StrEnum):
 # ------------------------------------------------------------------------------ output
 
 
-def _dump(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
 def _fail(exc: PkiError, as_json: bool) -> typer.Exit:
-    if as_json:
-        _dump({"ok": False, "error": exc.to_dict()})
-    else:
-        err.print(f"[bold red]Lỗi / Error[/] [{exc.code}]")
-        err.print(exc.message_vi, markup=False)
-        err.print(exc.message_en, markup=False, style="dim")
-    return typer.Exit(EXIT_ERROR)
+    return fail(exc.to_dict(), as_json, EXIT_ERROR)
 
 
 @contextmanager
@@ -185,7 +174,7 @@ def init_command(
         "crl_urls": [ca.root_crl_url, ca.issuing_crl_url],
     }
     if json_out:
-        _dump(data)
+        dump(data)
         return
     out.print(f"[green]Đã tạo CA / CA created[/] trong / in {directory}")
     _show(
@@ -236,7 +225,7 @@ def _issue(
             ) from None
     info = _cert_json(creds.certificate)
     if json_out:
-        _dump({"ok": True, "out": str(out_file), "key_type": creds.key_type, **info})
+        dump({"ok": True, "out": str(out_file), "key_type": creds.key_type, **info})
         return
     out.print(f"[green]Đã cấp chứng thư số / certificate issued[/] → {out_file}")
     _show(
@@ -381,7 +370,7 @@ def revoke_command(
         "next_update": crl.next_update_utc.isoformat() if crl.next_update_utc else None,
     }
     if json_out:
-        _dump(data)
+        dump(data)
         return
     out.print(f"[green]Đã thu hồi / revoked[/] {data['serial']} ({data['reason']})")
     out.print(f"CRL số / number {crl_number}, cập nhật tiếp / next update {data['next_update']}")
@@ -403,7 +392,7 @@ def list_command(directory: Path = CaDir, json_out: bool = JsonOut) -> None:
         ca = _open_ca(directory, None)
     entries = ca.issued()
     if json_out:
-        _dump({"ok": True, "ca": ca.name, "certificates": entries})
+        dump({"ok": True, "ca": ca.name, "certificates": entries})
         return
     table = Table(title=f"{ca.name} — {len(entries)} chứng thư / certificates")
     table.add_column("Số hiệu / serial", no_wrap=True)
@@ -444,7 +433,7 @@ def crl_command(
             "url": ca.issuing_crl_url if label == "issuing" else ca.root_crl_url,
         }
     if json_out:
-        _dump(data)
+        dump(data)
         return
     for label in ("issuing", "root"):
         info = data[label]
@@ -476,7 +465,7 @@ def trust_export_command(
             ) from None
     files = [str(out_dir / name) for name in ("root.pem", "root.crl", "issuing.crl")]
     if json_out:
-        _dump({"ok": True, "out": str(out_dir), "files": files, "root": _cert_json(ca.root)})
+        dump({"ok": True, "out": str(out_dir), "files": files, "root": _cert_json(ca.root)})
         return
     out.print(f"[green]Đã xuất kho tin cậy / trust exported[/] → {out_dir}")
     for name in files:
@@ -516,7 +505,7 @@ def trust_import_command(
                 added.append({"kind": kind, **_cert_json(cert)})
         store.save(trust_dir)
     if json_out:
-        _dump({"ok": True, "trust_dir": str(trust_dir), "added": added})
+        dump({"ok": True, "trust_dir": str(trust_dir), "added": added})
         return
     if not added:
         out.print("Không có gì mới / nothing new: đã có trong kho / already in the store")
@@ -556,7 +545,7 @@ def trust_show_command(
         ],
     }
     if json_out:
-        _dump(data)
+        dump(data)
         return
     for label, key in (("Gốc / roots", "roots"), ("Trung gian / intermediates", "intermediates")):
         out.print(f"[bold]{label}[/]: {len(data[key])}")

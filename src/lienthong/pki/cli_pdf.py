@@ -19,8 +19,6 @@ unknown (also: no signature), 2 when the file, or the trust directory, cannot be
 
 from __future__ import annotations
 
-import json
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lienthong.core.cli_output import dump, fail
 from lienthong.pki.cli_groups import sign_app, verify_app
 from lienthong.pki.credentials import Credentials, PkiCode, PkiError, TrustStore
 from lienthong.pki.verdict import Report, Verdict
@@ -47,18 +46,8 @@ class RoleChoice(StrEnum):
     org = "org"
 
 
-def _dump(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
 def _fail(exc: PkiError, as_json: bool) -> typer.Exit:
-    if as_json:
-        _dump({"ok": False, "error": exc.to_dict()})
-    else:
-        err.print(f"[bold red]Lỗi / Error[/] [{exc.code}]")
-        err.print(exc.message_vi, markup=False)
-        err.print(exc.message_en, markup=False, style="dim")
-    return typer.Exit(EXIT_UNREADABLE)
+    return fail(exc.to_dict(), as_json, EXIT_UNREADABLE)
 
 
 def _usage(vi: str, en: str) -> PkiError:
@@ -205,7 +194,7 @@ def sign_pdf_command(
         "bytes": len(signed),
     }
     if json_out:
-        _dump(result)
+        dump(result)
     else:
         out.print(f"[green]Đã ký / signed[/] → {output}")
         out.print(f"{identity.name} ({identity.agency or '?'}, {role})", markup=False)
@@ -237,7 +226,7 @@ def verify_pdf_command(
     report = verify_pdf(data, store, expected_agency=agency)
     unreadable = is_unreadable(report)
     if json_out:
-        _dump({"file": str(file), **report.to_dict()})
+        dump({"file": str(file), **report.to_dict()})
     else:
         _show(report)
     if unreadable:

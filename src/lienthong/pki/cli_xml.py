@@ -19,15 +19,13 @@ The commands are plain functions; :func:`register` adds them to the ``sign`` and
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from lienthong.core.cli_output import dump, fail
 from lienthong.edxml.errors import EdxmlError
 from lienthong.pki.credentials import Credentials, PkiCode, PkiError, TrustStore
 from lienthong.pki.verdict import Report, Verdict
@@ -38,27 +36,12 @@ EXIT_INVALID = 1
 EXIT_UNREADABLE = 2
 
 _out = Console(highlight=False)
-_err = Console(stderr=True, highlight=False)
 
 
 def register(sign_app: typer.Typer, verify_app: typer.Typer) -> None:
     """Add ``edxml`` to the ``sign`` and ``verify`` command groups."""
     sign_app.command("edxml")(sign_edxml_command)
     verify_app.command("edxml")(verify_edxml_command)
-
-
-def _dump(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def _fail(error: dict[str, Any], as_json: bool) -> typer.Exit:
-    if as_json:
-        _dump({"ok": False, "error": error})
-    else:
-        _err.print(f"[bold red]Lỗi / Error[/] [{error.get('code', '')}]")
-        _err.print(str(error.get("message_vi", "")), markup=False)
-        _err.print(str(error.get("message_en", "")), markup=False, style="dim")
-    return typer.Exit(EXIT_UNREADABLE)
 
 
 def _read(path: Path) -> bytes:
@@ -114,9 +97,9 @@ def sign_edxml_command(
                 detail_en=f"Cannot write {output}: {exc.strerror}",
             ) from None
     except PkiError as exc:
-        raise _fail(exc.to_dict(), json_out) from None
+        raise fail(exc.to_dict(), json_out) from None
     except EdxmlError as exc:
-        raise _fail(exc.problem.to_dict(), json_out) from None
+        raise fail(exc.problem.to_dict(), json_out) from None
 
     identity = creds.identity
     result = {
@@ -130,7 +113,7 @@ def sign_edxml_command(
         "bytes": len(signed),
     }
     if json_out:
-        _dump(result)
+        dump(result)
     else:
         _out.print(f"[green]Đã ký / signed[/] → {output}")
         _out.print(
@@ -165,14 +148,14 @@ def verify_edxml_command(
         store = TrustStore.load(trust)
         data = _read(file)
     except PkiError as exc:
-        raise _fail(exc.to_dict(), json_out) from None
+        raise fail(exc.to_dict(), json_out) from None
     try:  # "unreadable" means what the edXML library cannot read, as for `edxml validate`
         parse(data).close()
     except EdxmlError as exc:
-        raise _fail(exc.problem.to_dict(), json_out) from None
+        raise fail(exc.problem.to_dict(), json_out) from None
     report = verify_package(data, store, expected_agency=agency, allow_sha1=sha1)
     if json_out:
-        _dump({"file": str(file), **report.to_dict()})
+        dump({"file": str(file), **report.to_dict()})
     else:
         _show(report)
     if report.verdict is not Verdict.VALID:

@@ -275,12 +275,10 @@ def _schema_url(schema: str) -> str:
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    """A fresh, empty database for one test: a SQLite file, or a PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hub.db'}"
-        return
+@pytest.fixture
+def postgresql_url() -> Any:
+    """A fresh, empty PostgreSQL schema for one test (skipped only where no PostgreSQL is
+    reachable at LIENTHONG_TEST_DATABASE_URL)."""
     if not postgresql_reachable():
         pytest.skip("no PostgreSQL reachable at LIENTHONG_TEST_DATABASE_URL")
     import uuid
@@ -297,6 +295,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A fresh, empty database for one test: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.db'}"
+    return request.getfixturevalue("postgresql_url")
 
 
 @pytest.fixture

@@ -4,17 +4,14 @@ hub — and the national hub receives every package exactly once."""
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from gate import Gate
 from netkit import GOVERNMENT_OFFICE, document, report, three_hubs, wait_until
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from lienthong.client.rest import HubClient
 from lienthong.core.db import make_engine
@@ -23,39 +20,14 @@ from lienthong.hub.app import Hub
 from lienthong.hub.models import Delivery, OutboxEntry
 
 DOCS = 300
-PG_URL = os.environ.get("LIENTHONG_TEST_DATABASE_URL", "")
-
-
-@pytest.fixture
-def pg_schema() -> Iterator[str]:
-    """A fresh PostgreSQL schema; skipped only where no PostgreSQL is reachable."""
-    if not PG_URL:
-        pytest.skip("LIENTHONG_TEST_DATABASE_URL is not set")
-    admin = make_engine(PG_URL)
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:
-        admin.dispose()
-        pytest.skip("no PostgreSQL reachable at LIENTHONG_TEST_DATABASE_URL")
-    schema = f"lt_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 def test_two_processes_on_one_postgresql_relay_each_package_once(
-    tmp_path: Path, pg_schema: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, postgresql_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plans = [p for p in three_hubs() if p.hub_id in {"vn", "h41"}]
     net = network.provision(
-        plans, tmp_path, signature_policy="off", overrides={"h41": {"database_url": pg_schema}}
+        plans, tmp_path, signature_policy="off", overrides={"h41": {"database_url": postgresql_url}}
     )
     gate = Gate(net.url("vn"))
     hub = Hub(net.settings["h41"])
@@ -117,7 +89,7 @@ def test_two_processes_on_one_postgresql_relay_each_package_once(
     by_process = Counter(r.agent for r in posts)
     assert len(by_process) == 2, by_process  # both processes relayed
     assert sorted(int(i["code_number"]) for i in inbox) == list(range(DOCS))
-    engine = make_engine(pg_schema)
+    engine = make_engine(postgresql_url)
     try:
         with engine.connect() as conn:
             rows = conn.execute(

@@ -32,6 +32,7 @@ import httpx
 import lienthong
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.model import Attachment, Organization
+from lienthong.hub.network import wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1_000_000
@@ -411,16 +412,11 @@ def start_hub(base: Path, settings: dict[str, str], profile: str | None = None) 
         time.sleep(0.05)
     info = json.loads(ready.read_text(encoding="utf-8"))
     url = f"http://127.0.0.1:{info['port']}"
-    while True:
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"the hub is not ready:\n{tail(log_path)}")
-        time.sleep(0.05)
+    try:
+        wait_ready(url, timeout=max(1.0, deadline - time.monotonic()), proc=proc)
+    except RuntimeError:
+        proc.kill()
+        raise RuntimeError(f"the hub is not ready:\n{tail(log_path)}") from None
     return HubProcess(proc, url, info["creds"], info["trust"], log_path)
 
 

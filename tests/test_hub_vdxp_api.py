@@ -2,7 +2,7 @@
 
 Through :class:`lienthong.client.vdxp.VdxpClient` (which speaks like SDK 2.0.1) and, where the
 client cannot express a case, with hand-built requests signed by
-:func:`lienthong.hub.vdxp_auth.sign_headers`. Every test runs on SQLite and PostgreSQL.
+:func:`lienthong.protocol.xroad.sign_headers`. Every test runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from lienthong.edxml.parser import parse
 from lienthong.hub import audit, directory
 from lienthong.hub.app import Hub, create_app
 from lienthong.hub.models import Delivery, Message
-from lienthong.hub.vdxp_auth import VN_TZ, format_timestamp, hash_file_forms, sign_headers
+from lienthong.protocol.xroad import VN_TZ, format_timestamp, hash_file_forms, sign_headers
 
 BASE = "http://testserver"
 H41 = "000.00.00.H41"  # UBND tỉnh Nghệ An

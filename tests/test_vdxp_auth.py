@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lienthong.hub.vdxp_auth import (
+from lienthong.protocol.xroad import (
     VN_TZ,
     AuthCode,
     SystemCredentials,

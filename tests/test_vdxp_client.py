@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from lienthong.client.vdxp import VdxpClient, VdxpClientError
-from lienthong.hub.vdxp_auth import (
+from lienthong.protocol.xroad import (
     VN_TZ,
     SystemCredentials,
     VdxpAuthError,

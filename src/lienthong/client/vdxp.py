@@ -1,7 +1,7 @@
 """A client of the national platform's HTTP API that speaks exactly like the official SDK 2.0.1.
 
 Every call is an HTTP request to ``{endpoint}/<operation>`` whose parameters travel in
-HMAC-signed ``XroadVnpt-*`` headers (:func:`lienthong.hub.vdxp_auth.sign_headers`); responses are
+HMAC-signed ``XroadVnpt-*`` headers (:func:`lienthong.protocol.xroad.sign_headers`); responses are
 JSON objects with ``status``, ``ErrorCode`` and ``ErrorDesc`` (reference notes §3.4).
 
 Wire details copied from the SDK on purpose, so a hub can be tested against what real agency
@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import httpx
 
-from lienthong.hub.vdxp_auth import VN_TZ, format_timestamp, hash_file_forms, sign_headers
+from lienthong.protocol.xroad import VN_TZ, format_timestamp, hash_file_forms, sign_headers
 
 __all__ = ["VdxpClient", "VdxpClientError"]
 

@@ -16,7 +16,6 @@ package) says the target is alive: it does not open it.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import re
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session
 from lienthong.hub import federation
 from lienthong.hub.federation import HOPS_HEADER, Claim, Hop, Outcome, parse_hops
 from lienthong.hub.trace import with_trace
+from lienthong.protocol.push import push_headers
 
 if TYPE_CHECKING:
     from lienthong.hub.app import Hub
@@ -216,14 +216,9 @@ class Relayer:
                     data = with_trace(
                         fh, 0, c.trace_prefix, hops
                     ).read()  # the signature covers it all
-                headers = {
-                    "Content-Type": "application/xml",
-                    "X-Lienthong-Kind": c.kind,
-                    "X-Lienthong-Message-Id": c.message_id,
-                    "X-Lienthong-Signature": hmac.new(
-                        c.secret.encode(), data, "sha256"
-                    ).hexdigest(),
-                }
+                headers = push_headers(
+                    secret=c.secret, body=data, kind=c.kind, message_id=c.message_id
+                )
                 response = client.post(c.url, content=data, headers=headers)
         except (httpx.HTTPError, OSError) as exc:
             return Outcome(ok=False, code="HUB_RELAY_UNREACHABLE", detail=type(exc).__name__)

@@ -2,7 +2,7 @@
 on the official SDK connects unchanged: its endpoint setting is simply the hub's URL.
 
 Every call is authenticated by the ``XroadVnpt-*`` HMAC header scheme
-(:mod:`lienthong.hub.vdxp_auth`). Answers carry the platform's fields (``status``,
+(:mod:`lienthong.protocol.xroad`). Answers carry the platform's fields (``status``,
 ``ErrorCode``, ``ErrorDesc``, ``DocId``, ``data``) plus our stable ``code``; errors also use
 the matching HTTP status.
 """
@@ -25,7 +25,7 @@ from lienthong.hub import directory, service
 from lienthong.hub.app import Hub, hub_of, in_thread, too_large
 from lienthong.hub.errors import HubError
 from lienthong.hub.models import Agency, SeenSignature, System, SystemAgency
-from lienthong.hub.vdxp_auth import (
+from lienthong.protocol.xroad import (
     SystemCredentials,
     VdxpAuthError,
     VerifiedRequest,

@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m lienthong.demo
+	$(PY) -m lienthong.devnet.demo
 
 test: $(STAMP)
 	$(PY) -m pytest

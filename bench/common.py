@@ -30,9 +30,9 @@ from typing import Any
 import httpx
 
 import lienthong
+from lienthong.devnet.network import wait_ready
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.model import Attachment, Organization
-from lienthong.hub.network import wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1_000_000
@@ -248,9 +248,10 @@ def serve_child(config_path: str) -> int:
     import uvicorn
 
     from lienthong.core import logging as jsonlog
-    from lienthong.core.settings import Settings
     from lienthong.hub import directory
-    from lienthong.hub.app import Hub, create_app
+    from lienthong.hub.http.app import create_app
+    from lienthong.hub.runtime import Hub
+    from lienthong.hub.settings import Settings
 
     cfg = json.loads(Path(config_path).read_text(encoding="utf-8"))
     profiles: list[cProfile.Profile] = []

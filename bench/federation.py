@@ -8,11 +8,11 @@ Usage::
     python bench/federation.py --policy flag    # the hubs verify signatures at intake
     python bench/federation.py --profile /tmp/fed-prof   # diagnosis only (slows the hubs)
 
-The network is a subset of :func:`lienthong.hub.network.standard_plans` — the national hub
+The network is a subset of :func:`lienthong.devnet.network.standard_plans` — the national hub
 ``vn`` and the provincial hubs ``h41`` (Nghệ An) and ``h42`` (Hà Tĩnh) — provisioned by
-:func:`lienthong.hub.network.provision` in a temporary directory: each hub has its own
+:func:`lienthong.devnet.network.provision` in a temporary directory: each hub has its own
 embedded store (SQLite WAL + a local blob folder) and its own credentials, and each runs as
-**its own OS process** (:func:`lienthong.hub.network.spawn`, i.e. ``lienthong hub serve``:
+**its own OS process** (:func:`lienthong.devnet.network.spawn`, i.e. ``lienthong hub serve``:
 uvicorn, one GIL per hub). The signature policy is ``off`` by default (no verification at
 intake; the packages are unsigned), ``--policy flag`` verifies and records.
 
@@ -91,6 +91,7 @@ from typing import Any
 import httpx
 
 from lienthong.client.rest import HubClient
+from lienthong.devnet import network as hubnet
 from lienthong.edxml.builder import build
 from lienthong.edxml.errors import EdxmlError
 from lienthong.edxml.model import (
@@ -105,7 +106,6 @@ from lienthong.edxml.model import (
     TraceHeader,
 )
 from lienthong.edxml.parser import parse
-from lienthong.hub import network as hubnet
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/X.py`
 from bench.common import (
@@ -494,7 +494,7 @@ if os.environ.get("LT_BENCH_PROFILE_DIR") and os.environ.get("LIENTHONG_CONFIG")
 def profile_hubs(directory: Path) -> None:
     """Hub processes started after this call cProfile every thread (bench.common's profiler)
     and write ``<directory>/<hub id>.pstats`` and ``.pstats.txt`` when they exit. They still
-    start through :func:`lienthong.hub.network.spawn` (``lienthong hub serve``), which passes
+    start through :func:`lienthong.devnet.network.spawn` (``lienthong hub serve``), which passes
     this process's environment on: a ``sitecustomize`` module on ``PYTHONPATH`` does it."""
     directory.mkdir(parents=True, exist_ok=True)
     site = directory / "site"

@@ -204,7 +204,7 @@ class Packages:
 
 
 def hub_database_url(work: Path, database_url: str) -> str:
-    from lienthong.core.settings import Settings
+    from lienthong.hub.settings import Settings
 
     return Settings(data_dir=work / "hub", database_url=database_url).effective_database_url
 
@@ -604,7 +604,7 @@ def describe_machine(database: str) -> str:
 
 def describe_hub_settings() -> str:
     """The hub runs on its defaults; name those that change the intake work."""
-    from lienthong.core.settings import Settings
+    from lienthong.hub.settings import Settings
 
     defaults = Settings()
     names = ("signature_policy", "max_package_bytes", "signature_window_seconds")

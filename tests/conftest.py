@@ -308,8 +308,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
 @pytest.fixture
 def hub(database_url: str, tmp_path: Path) -> Any:
     """A hub (no HTTP, no worker) on the test database and a local blob folder."""
-    from lienthong.core.settings import Settings
-    from lienthong.hub.app import Hub
+    from lienthong.hub.runtime import Hub
+    from lienthong.hub.settings import Settings
 
     instance = Hub(
         Settings(

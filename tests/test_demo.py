@@ -51,7 +51,7 @@ def test_demo_runs_a_network_of_hubs_and_exchanges_across_them(tmp_path: Path) -
         "COLUMNS": "250",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "lienthong.demo"],
+        [sys.executable, "-m", "lienthong.devnet.demo"],
         env=env,
         capture_output=True,
         text=True,

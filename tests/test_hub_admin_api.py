@@ -25,11 +25,13 @@ from sqlalchemy import select, text
 
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Edoc, Organization, PromulgationInfo
-from lienthong.hub import admin, audit, directory, federation
-from lienthong.hub.app import Hub, create_app
+from lienthong.hub import audit, deadletters, directory, federation, operators
 from lienthong.hub.errors import HubError
-from lienthong.hub.federation import Outcome
+from lienthong.hub.http.app import create_app
 from lienthong.hub.models import AuditEvent, Delivery, Operator, OutboxEntry
+from lienthong.hub.outbox import queue
+from lienthong.hub.outbox.queue import Outcome
+from lienthong.hub.runtime import Hub
 
 H41 = "000.00.00.H41"  # UBND tỉnh Nghệ An: the sender, served here
 G22 = "000.00.00.G22"  # Văn phòng Chính phủ: served here, its system has a callback (push)
@@ -88,9 +90,9 @@ class World:
         outcome = outcome or Outcome(ok=False, permanent=True, code="HUB_LOOP", detail="HTTP 422")
 
         def run(s: Any) -> list[int]:
-            claims = federation.claim(s, limit=1000)
+            claims = queue.claim(s, limit=1000)
             for c in claims:
-                federation.settle(s, entry_id=c.entry_id, outcome=outcome)
+                queue.settle(s, entry_id=c.entry_id, outcome=outcome)
             return [c.entry_id for c in claims]
 
         return self.hub.run(run)
@@ -112,7 +114,7 @@ def setup_world(hub: Hub, http: TestClient) -> World:
             s, system_id="sys.g22", agencies=[G22], callback_url=_closed_port_url() + "/cb"
         ).api_key
         federation.add_peer(s, peer_id="vn", url=_closed_port_url(), api_key="k", serves=["*"])
-        keys["ops.alice"] = admin.add_operator(s, name="ops.alice").api_key
+        keys["ops.alice"] = operators.add_operator(s, name="ops.alice").api_key
     return World(hub, http, keys)
 
 
@@ -189,7 +191,7 @@ def test_an_operator_lists_shows_and_replays_dead_letters(world: World) -> None:
     # the replay is evidence: who, what, and why it had died
     with world.hub.session() as s:
         [event] = s.scalars(
-            select(AuditEvent).where(AuditEvent.event == admin.DEADLETTER_REPLAYED)
+            select(AuditEvent).where(AuditEvent.event == deadletters.DEADLETTER_REPLAYED)
         ).all()
         assert event.message_id == message_id
         assert json.loads(event.detail) == {
@@ -203,7 +205,7 @@ def test_an_operator_lists_shows_and_replays_dead_letters(world: World) -> None:
     timeline = world.http.get(
         f"/api/v1/messages/{message_id}/timeline", headers=world.auth("sys.h41")
     ).json()
-    assert admin.DEADLETTER_REPLAYED in [e["event"] for e in timeline["events"]]
+    assert deadletters.DEADLETTER_REPLAYED in [e["event"] for e in timeline["events"]]
 
 
 def test_a_push_that_ran_out_of_its_lifetime_is_a_dead_letter_and_replayed(world: World) -> None:
@@ -214,7 +216,7 @@ def test_a_push_that_ran_out_of_its_lifetime_is_a_dead_letter_and_replayed(world
         entry = s.scalars(select(OutboxEntry).where(OutboxEntry.action == "push:sys.g22")).one()
         assert entry.state == "pending" and entry.attempts == 1
         assert (entry.last_error or "").startswith("HUB_RELAY_UNREACHABLE")
-        entry.created_at = datetime.now(UTC) - federation.LIFETIME - timedelta(minutes=1)
+        entry.created_at = datetime.now(UTC) - queue.LIFETIME - timedelta(minutes=1)
         entry.next_at = datetime.now(UTC)
     world.kill(Outcome(ok=False, code="HUB_RELAY_UNREACHABLE", detail="ConnectError"))
     [dead] = world.get("/deadletters", target_type="push").json()["items"]
@@ -233,7 +235,7 @@ def test_an_expired_relay_says_so(world: World) -> None:
     assert world.get("/deadletters").json()["items"] == []
     with world.hub.session() as s:
         entry = s.scalars(select(OutboxEntry).where(OutboxEntry.action == "relay:vn")).one()
-        entry.created_at = datetime.now(UTC) - federation.LIFETIME - timedelta(minutes=1)
+        entry.created_at = datetime.now(UTC) - queue.LIFETIME - timedelta(minutes=1)
         entry.next_at = datetime.now(UTC)
     world.kill(Outcome(ok=False, code="HTTP_503", detail="HTTP 503"))
     [dead] = world.get("/deadletters").json()["items"]
@@ -369,7 +371,7 @@ def test_systems_cannot_use_the_admin_api_nor_operators_the_agency_api(world: Wo
 
     # a removed operator's key is just a wrong key
     with world.hub.session() as s:
-        admin.remove_operator(s, name="ops.alice")
+        operators.remove_operator(s, name="ops.alice")
     assert_error(world.get("/outbox"), "AUTH_API_KEY_INVALID", 401)
     r = world.http.get("/api/v1/inbox", headers=world.auth("ops.alice"))
     assert_error(r, "AUTH_API_KEY_INVALID", 401)
@@ -378,7 +380,7 @@ def test_systems_cannot_use_the_admin_api_nor_operators_the_agency_api(world: Wo
 def test_a_new_key_for_an_operator_replaces_the_old_one(world: World) -> None:
     old = world.keys["ops.alice"]
     with world.hub.session() as s:
-        new = admin.add_operator(s, name="ops.alice")
+        new = operators.add_operator(s, name="ops.alice")
     assert "lto_" not in repr(new) and new.api_key.startswith("lto_")
     r = world.http.get(f"{A}/outbox", headers={"Authorization": f"Bearer {old}"})
     assert_error(r, "AUTH_API_KEY_INVALID", 401)
@@ -387,10 +389,10 @@ def test_a_new_key_for_an_operator_replaces_the_old_one(world: World) -> None:
     with world.hub.session() as s:
         for bad in ("", "two words", "x" * 101, "-dash"):
             with pytest.raises(HubError) as info:
-                admin.add_operator(s, name=bad)
+                operators.add_operator(s, name=bad)
             assert info.value.code == "OPERATOR_NAME_INVALID"
         with pytest.raises(HubError) as info:
-            admin.remove_operator(s, name="nobody")
+            operators.remove_operator(s, name="nobody")
         assert info.value.code == "OPERATOR_NOT_FOUND"
 
 
@@ -516,7 +518,7 @@ def test_operator_commands_add_list_and_remove(
             json.loads(e.detail)
             for e in s.scalars(
                 select(AuditEvent)
-                .where(AuditEvent.event == admin.OPERATOR_CHANGED)
+                .where(AuditEvent.event == operators.OPERATOR_CHANGED)
                 .order_by(AuditEvent.seq)
             )
         ]
@@ -557,7 +559,7 @@ def test_deadletter_commands_show_what_the_api_shows(
     assert again.exit_code == 2 and "DEADLETTER_NOT_DEAD" in again.output
     with world.hub.session() as s:
         [event] = s.scalars(
-            select(AuditEvent).where(AuditEvent.event == admin.DEADLETTER_REPLAYED)
+            select(AuditEvent).where(AuditEvent.event == deadletters.DEADLETTER_REPLAYED)
         ).all()
         detail = json.loads(event.detail)
         assert detail["operator"] is None and detail["via"].startswith("cli")

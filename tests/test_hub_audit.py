@@ -17,7 +17,6 @@ from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from lienthong.cli import app as cli_app
-from lienthong.core.settings import Settings
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import (
     Business,
@@ -29,9 +28,10 @@ from lienthong.edxml.model import (
     ResponseFor,
     Status,
 )
-from lienthong.hub import audit, directory, service
-from lienthong.hub.app import Hub
+from lienthong.hub import audit, directory, intake, mailbox
 from lienthong.hub.models import AuditEvent, Delivery, System
+from lienthong.hub.runtime import Hub
+from lienthong.hub.settings import Settings, SignaturePolicy
 
 SENDER = "000.00.12.H41"  # Sở Thông tin và Truyền thông tỉnh Nghệ An (the factories' sender)
 VPCP = "000.00.00.G22"  # Văn phòng Chính phủ
@@ -81,23 +81,28 @@ class Exchange:
             status_code=code,
         )
 
-    def send(self, system_id: str, package: Package | bytes) -> service.AcceptResult:
+    def send(self, system_id: str, package: Package | bytes) -> intake.AcceptResult:
         data = package if isinstance(package, bytes) else build(package)
         path = self.tmp / f"body-{uuid.uuid4().hex}.edxml"
         path.write_bytes(data)
-        body = service.Body(path, hashlib.sha256(data).hexdigest(), len(data))
+        body = intake.Body(path, hashlib.sha256(data).hexdigest(), len(data))
         with self.hub.session() as s:
             system = s.get(System, system_id)
             assert system is not None
-            return service.accept(
-                s, system=system, body=body, blobs=self.hub.blobs, limits=self.hub.limits
+            return intake.accept(
+                s,
+                system=system,
+                body=body,
+                blobs=self.hub.blobs,
+                limits=self.hub.limits,
+                signature_policy=SignaturePolicy.OFF,
             )
 
     def fetch(self, system_id: str, message_id: str) -> None:
         with self.hub.session() as s:
             system = s.get(System, system_id)
             assert system is not None
-            stream = service.fetch(
+            stream = mailbox.fetch(
                 s, system=system, message_id=message_id, blobs=self.hub.blobs
             ).stream
             stream.close()
@@ -106,7 +111,7 @@ class Exchange:
         with self.hub.session() as s:
             system = s.get(System, system_id)
             assert system is not None
-            service.acknowledge(s, system=system, message_id=message_id, ok=ok)
+            mailbox.acknowledge(s, system=system, message_id=message_id, ok=ok)
 
     def records(self) -> list[AuditEvent]:
         with self.hub.session() as s:

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from lienthong.cli import app as cli_app
-from lienthong.core.settings import Settings
 from lienthong.hub import directory
-from lienthong.hub.app import Hub
 from lienthong.hub.errors import HubError
 from lienthong.hub.models import Agency, System
+from lienthong.hub.runtime import Hub
+from lienthong.hub.settings import Settings
 
 NGHE_AN = "000.00.00.H41"
 STTTT = "000.00.12.H41"  # Sở Thông tin và Truyền thông, level 2

@@ -8,9 +8,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from lienthong.client.vdxp import VdxpClient
-from lienthong.core.settings import Settings
 from lienthong.hub import directory
-from lienthong.hub.app import Hub, create_app
+from lienthong.hub.http.app import create_app
+from lienthong.hub.runtime import Hub
+from lienthong.hub.settings import Settings
 
 
 def _pull(local: Hub, remote_http: TestClient, secret: str) -> directory.SyncResult:

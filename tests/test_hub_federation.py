@@ -20,8 +20,7 @@ import httpx
 import pytest
 
 from lienthong.client.rest import HubClient
-from lienthong.core.settings import Settings
-from lienthong.demo import start_server
+from lienthong.devnet.network import start_server
 from lienthong.edxml.builder import build, now_timestamp
 from lienthong.edxml.model import (
     DocumentCode,
@@ -32,9 +31,12 @@ from lienthong.edxml.model import (
     Status,
 )
 from lienthong.edxml.parser import parse
-from lienthong.hub import directory, federation
-from lienthong.hub.app import Hub
+from lienthong.hub import directory, federation, intake
 from lienthong.hub.models import OutboxEntry
+from lienthong.hub.outbox import queue
+from lienthong.hub.runtime import Hub
+from lienthong.hub.settings import Settings, SignaturePolicy
+from lienthong.protocol import hops
 
 COMMUNE = "000.01.31.H41"  # UBND phường Hưng Bình, behind the provincial hub
 MINISTRY = "000.00.00.G22"  # Văn phòng Chính phủ, at the national hub
@@ -173,10 +175,10 @@ def test_a_route_back_where_the_package_came_from_is_refused_and_becomes_a_dead_
     sent = commune.send(_document("12", to="000.00.00.H53"))
     _settle_all(net.provincial, net.national)
     with net.provincial.session() as s:
-        dead = federation.dead_letters(s)
+        dead = queue.dead_letters(s)
     assert len(dead) == 1 and (dead[0].last_error or "").startswith("HUB_NO_ROUTE")
     with net.national.session() as s:
-        assert federation.dead_letters(s) == []  # refused at once, never sent back
+        assert queue.dead_letters(s) == []  # refused at once, never sent back
     recipient = commune.timeline(sent["message_id"])["recipients"][0]
     assert recipient["state"] == "failed" and recipient["failure_code"] == "HUB_RELAY_REFUSED"
 
@@ -187,7 +189,7 @@ def test_a_package_that_already_passed_through_this_hub_is_refused(net: Net) -> 
     response = httpx.post(
         f"{net.p_url}/api/v1/packages",
         content=_document("15"),
-        headers={"Authorization": f"Bearer {key}", federation.HOPS_HEADER: "h41,vn"},
+        headers={"Authorization": f"Bearer {key}", hops.HOPS_HEADER: "h41,vn"},
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "HUB_LOOP"
@@ -216,11 +218,11 @@ def test_an_unreachable_peer_is_retried_with_backoff_not_hammered(tmp_path: Path
 
 def test_backoff_grows_exponentially_with_bounded_jitter() -> None:
     rng = random.Random(7)
-    waits = [federation.backoff(n, rng=rng) for n in range(1, 12)]
+    waits = [queue.backoff(n, rng=rng) for n in range(1, 12)]
     for n, wait in enumerate(waits, start=1):
-        base = min(federation.BACKOFF_CAP, federation.BACKOFF_BASE * 2 ** (n - 1))
+        base = min(queue.BACKOFF_CAP, queue.BACKOFF_BASE * 2 ** (n - 1))
         assert base * 0.5 <= wait <= base * 1.5
-    assert waits[-1] <= federation.BACKOFF_CAP * 1.5
+    assert waits[-1] <= queue.BACKOFF_CAP * 1.5
     assert waits[0] < timedelta(seconds=4) < waits[3]
 
 
@@ -232,12 +234,12 @@ def test_a_dead_letter_can_be_replayed(net: Net) -> None:
     net.provincial.relay_now()
     with net.provincial.session() as s:
         entry = s.query(OutboxEntry).filter(OutboxEntry.action == "relay:vn").one()
-        entry.created_at = datetime.now(UTC) - federation.LIFETIME - timedelta(minutes=1)
+        entry.created_at = datetime.now(UTC) - queue.LIFETIME - timedelta(minutes=1)
         entry.next_at = datetime.now(UTC)
     net.provincial.relayer.breaker.reset()  # and the peer's own wait is over
     net.provincial.relay_now()  # still refused (401 is retried) and now past its lifetime
     with net.provincial.session() as s:
-        [dead] = federation.dead_letters(s)
+        [dead] = queue.dead_letters(s)
         assert (dead.last_error or "").startswith("HUB_RELAY_EXPIRED")
         good = s.get(federation.Peer, "vn")
         assert good is not None
@@ -245,7 +247,7 @@ def test_a_dead_letter_can_be_replayed(net: Net) -> None:
             key = directory.add_system(ns, system_id="hub.h41", agencies=["000.00.00.H41"])
             key.system.peer = True
         federation.add_peer(s, peer_id="vn", url=net.n_url, api_key=key.api_key, serves=["*"])
-        federation.replay(s, entry_id=dead.id)
+        queue.replay(s, entry_id=dead.id)
     _settle_all(net.provincial, net.national)
     assert len(HubClient(net.n_url, net.ministry_key).inbox(kind="edoc")) == 1
 
@@ -291,7 +293,7 @@ def test_dead_letters_are_listed_shown_and_replayed_from_the_cli(tmp_path: Path)
     try:
         from fastapi.testclient import TestClient
 
-        from lienthong.hub.app import create_app
+        from lienthong.hub.http.app import create_app
 
         with TestClient(create_app(hub, start_worker=False)) as http:
             HubClient("http://testserver", key, http=http).send(_document("15"))
@@ -350,7 +352,7 @@ def test_a_package_the_peer_refuses_for_good_goes_to_dead_letters_and_the_rest_f
     good = [commune.send(_document(str(n))) for n in range(91, 94)]
     _settle_all(net.provincial, net.national)
     with net.provincial.session() as s:
-        dead = federation.dead_letters(s)
+        dead = queue.dead_letters(s)
     assert [d.message_id for d in dead] == [bad["message_id"]]
     assert (dead[0].last_error or "").startswith("HUB_SIGNATURE_REQUIRED")
     assert commune.timeline(bad["message_id"])["recipients"][0]["state"] == "failed"
@@ -392,7 +394,6 @@ def test_a_document_revoked_before_it_left_is_not_relayed(net: Net) -> None:
 def test_a_backlog_for_one_peer_does_not_hold_up_the_others(hub: Any, tmp_path: Path) -> None:
     """The national hub after one province's outage: its backlog for that province is
     claimed side by side with the others', not before them."""
-    from lienthong.hub import service
 
     with hub.session() as s:
         directory.add_agency(s, code=MINISTRY, name="Văn phòng Chính phủ")
@@ -412,16 +413,23 @@ def test_a_backlog_for_one_peer_does_not_hold_up_the_others(hub: Any, tmp_path: 
         )
         path = tmp_path / f"{n}.edxml"
         path.write_bytes(data)
-        body = service.Body(path, hashlib.sha256(data).hexdigest(), len(data))
+        body = intake.Body(path, hashlib.sha256(data).hexdigest(), len(data))
         with hub.session() as s:
             system = directory.get_system(s, system_id="qlvb.g22")
-            service.accept(s, system=system, body=body, blobs=hub.blobs, limits=hub.limits)
+            intake.accept(
+                s,
+                system=system,
+                body=body,
+                blobs=hub.blobs,
+                limits=hub.limits,
+                signature_policy=SignaturePolicy.OFF,
+            )
 
     for n in range(40):
         send(n, "000.00.00.H41")
     send(99, "000.00.00.H42")
     with hub.session() as s:
-        claimed = federation.claim(s, limit=8)
+        claimed = queue.claim(s, limit=8)
     by_target = Counter(c.target_id for c in claimed)
     assert by_target == {"h41": 4, "h42": 1}  # an even share each, oldest first within it
 
@@ -432,8 +440,8 @@ def test_a_peer_that_relays_to_us_is_up_so_our_queue_for_it_goes_now(
     """After an outage we wait for a probe; but a relay *from* that peer proves it is up."""
     from fastapi.testclient import TestClient
 
-    from lienthong.hub.app import create_app
-    from lienthong.hub.federation import Outcome
+    from lienthong.hub.http.app import create_app
+    from lienthong.hub.outbox.queue import Outcome
 
     with hub.session() as s:
         directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
@@ -446,18 +454,20 @@ def test_a_peer_that_relays_to_us_is_up_so_our_queue_for_it_goes_now(
         auth = {"Authorization": f"Bearer {commune.api_key}"}
         assert http.post("/api/v1/packages", content=_document("41"), headers=auth).is_success
         with hub.session() as s:
-            [c] = federation.claim(s)
-            federation.settle(s, entry_id=c.entry_id, outcome=Outcome(ok=False, code="X"))
+            [c] = queue.claim(s)
+            queue.settle(s, entry_id=c.entry_id, outcome=Outcome(ok=False, code="X"))
         hub.relayer.breaker.record("relay:vn", Outcome(ok=False, code="X"))
         assert hub.relayer.breaker.failing("relay:vn")
 
         # an agency system may not claim hops; the peer hub may
-        hops = {federation.HOPS_HEADER: "vn@1795764601"}
-        refused = http.post("/api/v1/packages", content=_document("43"), headers={**auth, **hops})
+        hop_header = {hops.HOPS_HEADER: "vn@1795764601"}
+        refused = http.post(
+            "/api/v1/packages", content=_document("43"), headers={**auth, **hop_header}
+        )
         assert refused.status_code == 403
         assert refused.json()["error"]["code"] == "HUB_HOPS_FORBIDDEN"
         assert hub.relayer.breaker.failing("relay:vn")
-        peer_auth = {"Authorization": f"Bearer {from_vn.api_key}", **hops}
+        peer_auth = {"Authorization": f"Bearer {from_vn.api_key}", **hop_header}
         from_ministry = build(
             Edoc(
                 sender=Organization(organ_id=MINISTRY),

@@ -8,7 +8,8 @@ from typing import Any
 
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Edoc, Organization, PromulgationInfo
-from lienthong.hub import directory, service
+from lienthong.hub import directory, intake, mailbox
+from lienthong.hub.settings import SignaturePolicy
 
 
 def test_recipients_do_not_see_each_other_in_the_timeline(hub: Any, tmp_path: Path) -> None:
@@ -36,17 +37,22 @@ def test_recipients_do_not_see_each_other_in_the_timeline(hub: Any, tmp_path: Pa
     )
     path = tmp_path / "p.edxml"
     path.write_bytes(data)
-    body = service.Body(path, hashlib.sha256(data).hexdigest(), len(data))
+    body = intake.Body(path, hashlib.sha256(data).hexdigest(), len(data))
     with hub.session() as s:
         sender = directory.get_system(s, system_id="h41")
-        message_id = service.accept(
-            s, system=sender, body=body, blobs=hub.blobs, limits=hub.limits
+        message_id = intake.accept(
+            s,
+            system=sender,
+            body=body,
+            blobs=hub.blobs,
+            limits=hub.limits,
+            signature_policy=SignaturePolicy.OFF,
         ).message_id
     hub.dispatch_now()
     with hub.session() as s:
         g22 = directory.get_system(s, system_id="g22")
-        mine = service.timeline(s, system=g22, message_id=message_id)
-        everything = service.timeline(
+        mine = mailbox.timeline(s, system=g22, message_id=message_id)
+        everything = mailbox.timeline(
             s, system=directory.get_system(s, system_id="h41"), message_id=message_id
         )
     assert [r["agency"] for r in mine["recipients"]] == ["000.00.00.G22"]

@@ -17,8 +17,9 @@ import pytest
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Edoc, Organization, PromulgationInfo
 from lienthong.edxml.parser import parse
-from lienthong.hub import directory, service
+from lienthong.hub import directory, intake
 from lienthong.hub.models import Delivery, OutboxEntry
+from lienthong.hub.settings import SignaturePolicy
 
 
 class Receiver:
@@ -73,9 +74,14 @@ def _send(hub: Any, tmp_path: Path, callback: str) -> tuple[str, bytes, str]:
     path.write_bytes(data)
     with hub.session() as s:
         system = directory.get_system(s, system_id="h41")
-        body = service.Body(path, hashlib.sha256(data).hexdigest(), len(data))
-        message_id = service.accept(
-            s, system=system, body=body, blobs=hub.blobs, limits=hub.limits
+        body = intake.Body(path, hashlib.sha256(data).hexdigest(), len(data))
+        message_id = intake.accept(
+            s,
+            system=system,
+            body=body,
+            blobs=hub.blobs,
+            limits=hub.limits,
+            signature_policy=SignaturePolicy.OFF,
         ).message_id
     hub.dispatch_now()
     return message_id, data, secret

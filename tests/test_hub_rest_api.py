@@ -26,7 +26,6 @@ from fastapi.testclient import TestClient
 
 from conftest import as_sent
 from lienthong.client.rest import HubClient, HubClientError
-from lienthong.core.settings import Settings
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import (
@@ -38,7 +37,9 @@ from lienthong.edxml.model import (
 )
 from lienthong.edxml.parser import parse
 from lienthong.hub import audit, directory
-from lienthong.hub.app import Hub, create_app
+from lienthong.hub.http.app import create_app
+from lienthong.hub.runtime import Hub
+from lienthong.hub.settings import Settings
 
 BASE = "http://testserver"
 H41 = "000.00.00.H41"  # UBND tỉnh Nghệ An

@@ -28,8 +28,9 @@ from lienthong.core.db import make_engine
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import Organization
 from lienthong.hub import audit, directory
-from lienthong.hub.app import Hub, create_app
+from lienthong.hub.http.app import create_app
 from lienthong.hub.models import AuditEvent, AuditHead
+from lienthong.hub.runtime import Hub
 
 H41 = "000.00.00.H41"  # UBND tỉnh Nghệ An
 G22 = "000.00.00.G22"  # Văn phòng Chính phủ
@@ -119,12 +120,13 @@ def test_a_record_past_the_head_is_still_detected(hub: Hub) -> None:
 _MIGRATE = """
 import sys
 from lienthong.core.db import make_engine, migrate
+from lienthong.hub.runtime import MIGRATIONS
 engine = make_engine(sys.argv[1])
 with engine.connect():
     pass
 print("ready", flush=True)
 sys.stdin.readline()
-migrate(engine)
+migrate(engine, MIGRATIONS)
 engine.dispose()
 print("migrated", flush=True)
 """

@@ -10,11 +10,12 @@ from fastapi.testclient import TestClient
 
 from conftest import as_sent
 from lienthong.client.vdxp import VdxpClient
-from lienthong.core.settings import Settings
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Edoc, Organization, PromulgationInfo
 from lienthong.hub import directory
-from lienthong.hub.app import Hub, create_app
+from lienthong.hub.http.app import create_app
+from lienthong.hub.runtime import Hub
+from lienthong.hub.settings import Settings
 
 
 def test_payloads_go_to_the_bucket_and_come_back_intact(

@@ -35,9 +35,10 @@ from lienthong.edxml.model import (
     ResponseFor,
     Status,
 )
-from lienthong.hub import directory, service
+from lienthong.hub import deliveries, directory, intake, mailbox
 from lienthong.hub.errors import HubError
 from lienthong.hub.models import AuditEvent, Delivery, Message, OutboxEntry, System
+from lienthong.hub.settings import SignaturePolicy
 
 SENDER = "000.00.12.H41"
 VPCP = "000.00.00.G22"
@@ -134,35 +135,40 @@ class Exchange:
             description=f"Trạng thái {code} của văn bản {number}/{NOTATION}",
         )
 
-    def body(self, data: bytes) -> service.Body:
+    def body(self, data: bytes) -> intake.Body:
         path = self.tmp / f"body-{uuid.uuid4().hex}.edxml"
         path.write_bytes(data)
-        return service.Body(path, hashlib.sha256(data).hexdigest(), len(data))
+        return intake.Body(path, hashlib.sha256(data).hexdigest(), len(data))
 
     # ----------------------------------------------------------------- service calls
 
-    def send(self, system_id: str, package: Package | bytes) -> service.AcceptResult:
+    def send(self, system_id: str, package: Package | bytes) -> intake.AcceptResult:
         data = package if isinstance(package, bytes) else build(package)
         body = self.body(data)
         with self.hub.session() as s:
             system = s.get(System, system_id)
             assert system is not None
-            result: service.AcceptResult = service.accept(
-                s, system=system, body=body, blobs=self.hub.blobs, limits=self.hub.limits
+            result: intake.AcceptResult = intake.accept(
+                s,
+                system=system,
+                body=body,
+                blobs=self.hub.blobs,
+                limits=self.hub.limits,
+                signature_policy=SignaturePolicy.OFF,
             )
             return result
 
-    def inbox(self, system_id: str, **kwargs: Any) -> list[service.InboxItem]:
+    def inbox(self, system_id: str, **kwargs: Any) -> list[mailbox.InboxItem]:
         with self.hub.session() as s:
             system = s.get(System, system_id)
             assert system is not None
-            return service.inbox(s, system=system, **kwargs)
+            return mailbox.inbox(s, system=system, **kwargs)
 
     def fetch(self, system_id: str, message_id: str) -> bytes:
         with self.hub.session() as s:
             system = s.get(System, system_id)
             assert system is not None
-            stream = service.fetch(
+            stream = mailbox.fetch(
                 s, system=system, message_id=message_id, blobs=self.hub.blobs
             ).stream
             with stream:
@@ -170,11 +176,11 @@ class Exchange:
 
     def ack(
         self, system_id: str, message_id: str, *, ok: bool = True, reason: str | None = None
-    ) -> list[service.RecipientOutcome]:
+    ) -> list[deliveries.RecipientOutcome]:
         with self.hub.session() as s:
             system = s.get(System, system_id)
             assert system is not None
-            return service.acknowledge(
+            return mailbox.acknowledge(
                 s, system=system, message_id=message_id, ok=ok, reason=reason
             )
 
@@ -182,7 +188,7 @@ class Exchange:
         with self.hub.session() as s:
             system = s.get(System, system_id)
             assert system is not None
-            return service.timeline(s, system=system, message_id=message_id)
+            return mailbox.timeline(s, system=system, message_id=message_id)
 
     # ----------------------------------------------------------------- reading the tables
 
@@ -238,7 +244,7 @@ def ex(
     return Exchange(hub, spool, make_edoc, make_status)
 
 
-def ids(items: Sequence[service.InboxItem]) -> list[str]:
+def ids(items: Sequence[mailbox.InboxItem]) -> list[str]:
     return [i.message_id for i in items]
 
 
@@ -431,7 +437,7 @@ def test_inbox_pages_with_a_cursor_and_filters_by_kind(ex: Exchange) -> None:
     ex.hub.dispatch_now()
     assert ex.message(status.message_id).refers_to == vpcp_doc.message_id
 
-    pages: list[list[service.InboxItem]] = []
+    pages: list[list[mailbox.InboxItem]] = []
     cursor = 0
     while page := ex.inbox("sys.vpcp", after=cursor, limit=2):
         pages.append(page)
@@ -522,7 +528,7 @@ def test_acknowledging_done_is_idempotent_and_empties_the_inbox(ex: Exchange) ->
     first = ex.ack("sys.vpcp", result.message_id)
     second = ex.ack("sys.vpcp", result.message_id)
 
-    assert first == second == [service.RecipientOutcome(VPCP, "acknowledged")]
+    assert first == second == [deliveries.RecipientOutcome(VPCP, "acknowledged")]
     assert ex.states(result.message_id) == {VPCP: "acknowledged"}
     assert ex.inbox("sys.vpcp") == []
     assert len(ex.events(result.message_id, "acknowledged")) == 1
@@ -872,12 +878,18 @@ def test_a_declared_kind_or_sender_that_differs_from_the_package_is_refused(
 ) -> None:
     data = build(ex.edoc())
 
-    def accept(**kw: Any) -> service.AcceptResult:
+    def accept(**kw: Any) -> intake.AcceptResult:
         with ex.hub.session() as s:
             system = s.get(System, "sys.stttt")
             assert system is not None
-            return service.accept(
-                s, system=system, body=ex.body(data), blobs=ex.hub.blobs, limits=ex.hub.limits, **kw
+            return intake.accept(
+                s,
+                system=system,
+                body=ex.body(data),
+                blobs=ex.hub.blobs,
+                limits=ex.hub.limits,
+                **kw,
+                signature_policy=SignaturePolicy.OFF,
             )
 
     before = ex.footprint()
@@ -919,8 +931,8 @@ def test_pending_counts_follow_the_inbox(ex: Exchange) -> None:
             system = s.get(System, "sys.vpcp")
             assert system is not None
             return (
-                service.count_pending(s, system=system, kind="edoc"),
-                service.count_pending(s, system=system, kind="status"),
+                mailbox.count_pending(s, system=system, kind="edoc"),
+                mailbox.count_pending(s, system=system, kind="status"),
             )
 
     assert counts() == (3, 0)  # the status is still queued
@@ -946,11 +958,11 @@ def test_the_sender_sees_what_it_sent_with_each_recipients_state(ex: Exchange) -
         assert system is not None
         listed = {
             m.id: {d.recipient_code: d.state for d in ds}
-            for m, ds in service.sent(s, system=system, kind="edoc")
+            for m, ds in mailbox.sent(s, system=system, kind="edoc")
         }
         other = s.get(System, "sys.vpcp")
         assert other is not None
-        assert service.sent(s, system=other) == []
+        assert mailbox.sent(s, system=other) == []
     assert listed == {
         first.message_id: {VPCP: "available", UNKNOWN: "failed"},
         second.message_id: {BNV: "fetched"},

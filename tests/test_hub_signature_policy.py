@@ -14,7 +14,6 @@ from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.signer import XMLSigner
 
 from conftest import new_status
-from lienthong.core.settings import Settings
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import (
@@ -26,9 +25,10 @@ from lienthong.edxml.model import (
     PromulgationInfo,
     ResponseFor,
 )
-from lienthong.hub import directory, service, signatures
-from lienthong.hub.app import Hub
+from lienthong.hub import directory, intake, mailbox, signatures
 from lienthong.hub.errors import HubError
+from lienthong.hub.runtime import Hub
+from lienthong.hub.settings import Settings
 from lienthong.pki.credentials import Credentials
 from lienthong.pki.pdf import sign_org, sign_person
 from lienthong.pki.xmldsig import DS, sign_package
@@ -119,13 +119,13 @@ def make_hub(database_url: str, tmp_path: Path, trust_dir: Path) -> Any:
         hub.close()
 
 
-def _accept(hub: Hub, data: bytes, tmp_path: Path) -> service.AcceptResult:
+def _accept(hub: Hub, data: bytes, tmp_path: Path) -> intake.AcceptResult:
     path = tmp_path / f"{hashlib.sha256(data).hexdigest()[:12]}.edxml"
     path.write_bytes(data)
-    body = service.Body(path, hashlib.sha256(data).hexdigest(), len(data))
+    body = intake.Body(path, hashlib.sha256(data).hexdigest(), len(data))
     with hub.session() as s:
         system = directory.get_system(s, system_id="h41")
-        return service.accept(
+        return intake.accept(
             s,
             system=system,
             body=body,
@@ -139,7 +139,7 @@ def _accept(hub: Hub, data: bytes, tmp_path: Path) -> service.AcceptResult:
 def _signatures(hub: Hub, message_id: str) -> dict[str, Any]:
     with hub.session() as s:
         system = directory.get_system(s, system_id="h41")
-        sig: dict[str, Any] = service.timeline(s, system=system, message_id=message_id)["message"][
+        sig: dict[str, Any] = mailbox.timeline(s, system=system, message_id=message_id)["message"][
             "signatures"
         ]
     return sig
@@ -166,7 +166,7 @@ def test_require_refuses_an_unsigned_pdf_and_writes_nothing(make_hub: Any, tmp_p
     assert info.value.message_vi and info.value.message_en
     with hub.session() as s:
         system = directory.get_system(s, system_id="h41")
-        assert service.sent(s, system=system) == []
+        assert mailbox.sent(s, system=system) == []
 
 
 def test_require_refuses_a_pdf_signed_by_another_agency(
@@ -291,7 +291,7 @@ def test_require_refuses_a_document_without_both_signatures(
     assert info.value.details["missing_roles"] == [missing]
     with hub.session() as s:
         system = directory.get_system(s, system_id="h41")
-        assert service.sent(s, system=system) == []
+        assert mailbox.sent(s, system=system) == []
 
 
 def test_require_accepts_the_two_signatures_on_two_attachments(
@@ -332,7 +332,7 @@ def test_require_accepts_a_revocation_without_attachments(
     hub = make_hub("require")
     original = _accept(hub, _package(_signed_pdf(person_creds, org_creds), "25"), tmp_path)
     with hub.session() as s:
-        document_id = service.timeline(
+        document_id = mailbox.timeline(
             s, system=directory.get_system(s, system_id="h41"), message_id=original.message_id
         )["message"]["document_id"]
     revocation = Edoc(
@@ -377,7 +377,7 @@ def test_the_hub_serves_the_ca_revocation_lists(
     from cryptography import x509
     from fastapi.testclient import TestClient
 
-    from lienthong.hub.app import create_app
+    from lienthong.hub.http.app import create_app
 
     person = fresh_ca.issue_person(agency=SENDER, name="Lê Văn Cường", position="Chuyên viên")
     fresh_ca.revoke(person.certificate.serial_number, reason="keyCompromise")

@@ -11,7 +11,7 @@ from lienthong.client.vdxp import VdxpClient
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Edoc, Organization, PromulgationInfo
 from lienthong.hub import audit, directory
-from lienthong.hub.app import create_app
+from lienthong.hub.http.app import create_app
 
 
 def test_document_goes_from_sender_to_recipient_once(hub: Any) -> None:

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import EDOC_SAMPLES, STATUS_SAMPLES, as_sent
 from lienthong.edxml.parser import parse
-from lienthong.hub.federation import Hop
 from lienthong.hub.trace import prefix_of, trace_headers, with_trace
+from lienthong.protocol.hops import Hop
 
 HOPS = [
     Hop("h41", datetime(2026, 11, 27, 2, 15, 1, tzinfo=UTC)),

@@ -26,14 +26,15 @@ from sqlalchemy import func, select
 
 from conftest import as_sent
 from lienthong.client.vdxp import VdxpClient, VdxpClientError
-from lienthong.core.settings import Settings
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import Attachment, DocumentCode, Organization, ResponseFor, TraceHeader
 from lienthong.edxml.parser import parse
 from lienthong.hub import audit, directory
-from lienthong.hub.app import Hub, create_app
+from lienthong.hub.http.app import create_app
 from lienthong.hub.models import Delivery, Message
+from lienthong.hub.runtime import Hub
+from lienthong.hub.settings import Settings
 from lienthong.protocol.xroad import VN_TZ, format_timestamp, hash_file_forms, sign_headers
 
 BASE = "http://testserver"

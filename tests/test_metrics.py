@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lienthong.hub.app import Metrics
+from lienthong.hub.metrics import Metrics
 
 
 def test_labelled_samples_share_one_type_line() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from lienthong.client.cli import register as register_client_commands
 from lienthong.edxml.cli import code_command, edxml_app
 from lienthong.hub.cli import register as register_hub_commands
 from lienthong.pki.cli_ca import pki_app
@@ -23,6 +24,7 @@ register_xml_commands(sign_app, verify_app)
 app.add_typer(sign_app, name="sign")
 app.add_typer(verify_app, name="verify")
 register_hub_commands(app)
+register_client_commands(app)
 
 
 def main() -> None:

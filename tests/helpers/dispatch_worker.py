@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from lienthong.core.settings import Settings
-from lienthong.hub import service
-from lienthong.hub.app import Hub
+from lienthong.hub.outbox import dispatch
+from lienthong.hub.runtime import Hub
+from lienthong.hub.settings import Settings
 
 
 def main() -> int:
@@ -50,11 +50,11 @@ def main() -> int:
         while True:
             if time.monotonic() > end:
                 return 4
-            n = hub.run(lambda s: service.dispatch_pending(s, limit=args.batch))
+            n = hub.run(lambda s: dispatch.dispatch_pending(s, limit=args.batch))
             handled += n
             rounds += 1
             if n == 0:
-                if stop.exists() and hub.run(service.pending_dispatch) == 0:
+                if stop.exists() and hub.run(dispatch.pending_dispatch) == 0:
                     break
                 time.sleep(0.002)
         print(json.dumps({"handled": handled, "rounds": rounds}), flush=True)

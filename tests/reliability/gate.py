@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lienthong.hub.network import free_port
+from lienthong.devnet.network import free_port
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What the reliability tests share: a network of real hubs (lienthong.hub.network), small
+"""What the reliability tests share: a network of real hubs (lienthong.devnet.network), small
 distinct documents, paging through an inbox, waiting with a bound, printing counts."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lienthong.devnet.network import HubPlan, standard_plans
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Edoc, Organization, PromulgationInfo
-from lienthong.hub.network import HubPlan, standard_plans
 
 HUNG_BINH = "000.01.31.H41"  # commune of Nghệ An, system qlvb.hungbinh at hub h41
 BAC_HA = "000.01.31.H42"  # commune of Hà Tĩnh, system qlvb.bacha at hub h42

@@ -47,6 +47,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from lienthong.client.rest import HubClient, HubClientError
+from lienthong.devnet.network import Network, provision, spawn, standard_plans
 from lienthong.edxml.builder import build, now_timestamp
 from lienthong.edxml.model import (
     DocumentCode,
@@ -57,7 +58,6 @@ from lienthong.edxml.model import (
     Status,
 )
 from lienthong.hub import audit
-from lienthong.hub.network import Network, provision, spawn, standard_plans
 
 #: ``make test`` runs 500 (the suite stays fast); ``make reliability`` (CI) runs 2,000
 DOCS = int(os.environ.get("LIENTHONG_RELIABILITY_DOCS", "500"))

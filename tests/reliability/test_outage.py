@@ -16,8 +16,10 @@ from netkit import BAC_HA, document, report, three_hubs, wait_until
 from sqlalchemy import func, select
 
 from lienthong.client.rest import HubClient
-from lienthong.hub import federation, network
+from lienthong.devnet import network
+from lienthong.hub import federation
 from lienthong.hub.models import Delivery, OutboxEntry
+from lienthong.hub.outbox import queue
 
 DOCS = 200
 CUT_SECONDS = 10.0
@@ -29,7 +31,7 @@ def cut_network(
 ) -> Iterator[tuple[network.Network, dict[str, network.Running], Gate]]:
     net = network.provision(three_hubs(), tmp_path, signature_policy="off")
     gate = Gate(net.url("vn"))
-    from lienthong.hub.app import Hub
+    from lienthong.hub.runtime import Hub
 
     h41 = Hub(net.settings["h41"])  # the provincial hub reaches the national one via the gate
     with h41.session() as s:
@@ -119,7 +121,7 @@ def test_a_cut_off_peer_gets_its_backlog_once_when_back_and_is_not_hammered(
     rounds = _rounds([r.at for r in during])
     gaps = [b - a for a, b in itertools.pairwise(rounds)]
     for k, gap in enumerate(gaps, start=1):
-        floor = federation.BACKOFF_BASE.total_seconds() * 2 ** (k - 1) * 0.5
+        floor = queue.BACKOFF_BASE.total_seconds() * 2 ** (k - 1) * 0.5
         assert gap >= floor * 0.95, (k, gap, floor)
     bound = 4 * running["h41"].hub.relayer.concurrency + len(rounds)
     assert len(during) <= bound < DOCS / 2

@@ -14,8 +14,9 @@ from netkit import BAC_HA, GOVERNMENT_OFFICE, document, report, three_hubs, wait
 from sqlalchemy import func, select
 
 from lienthong.client.rest import HubClient
-from lienthong.hub import federation, network
+from lienthong.devnet import network
 from lienthong.hub.models import Delivery, OutboxEntry
+from lienthong.hub.outbox import queue
 
 GOOD = 60
 NOWHERE = "000.00.00.H99"  # a level-1 code no hub serves: the national hub has no route
@@ -42,7 +43,7 @@ def _count(hub: network.Running, recipient: str) -> int:
 
 
 def _dead(hub: network.Running) -> list[OutboxEntry]:
-    return hub.hub.read(lambda s: federation.dead_letters(s))
+    return hub.hub.read(lambda s: queue.dead_letters(s))
 
 
 def test_one_refused_package_is_the_only_dead_letter_and_stays_refused(
@@ -73,7 +74,7 @@ def test_one_refused_package_is_the_only_dead_letter_and_stays_refused(
     assert not running["h41"].hub.relayer.breaker.failing("relay:vn")  # the peer is healthy
 
     with h41.hub.session() as s:  # the operator replays it: refused again, for the same reason
-        federation.replay(s, entry_id=dead.id)
+        queue.replay(s, entry_id=dead.id)
     wait_until(
         "the replayed package is refused again",
         lambda: len(_dead(h41)) == 1,

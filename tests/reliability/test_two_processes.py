@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 
 from lienthong.client.rest import HubClient
 from lienthong.core.db import make_engine
-from lienthong.hub import federation, network
-from lienthong.hub.app import Hub
+from lienthong.devnet import network
+from lienthong.hub import federation
 from lienthong.hub.models import Delivery, OutboxEntry
+from lienthong.hub.runtime import Hub
 
 DOCS = 300
 

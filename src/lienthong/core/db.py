@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 #: Execution option marking a read-only unit of work (see :func:`read_only_factory`).
 READ_ONLY = "lienthong_read_only"
-MIGRATIONS = Path(__file__).resolve().parent.parent / "hub" / "migrations"
 #: PostgreSQL advisory lock key serialising migrations (any constant; "lienthon" in ASCII).
 MIGRATION_LOCK = 0x6C69656E74686F6E
 
@@ -74,16 +73,17 @@ def is_postgresql(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+def migrate(engine: Engine, migrations: Path) -> None:
+    """Bring the schema to the newest revision of the Alembic scripts in ``migrations``
+    (idempotent)."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     with engine.begin() as connection:
         if is_postgresql(engine):
-            # hub processes starting together queue here (until this transaction ends)
+            # processes starting together queue here (until this transaction ends)
             # instead of racing to create the same tables and types
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection

@@ -1,6 +1,6 @@
 """Hub commands: ``lienthong hub serve``, ``agency …``, ``system …``, ``peer …``,
-``deadletter …``, ``operator …``, ``audit verify`` and the client commands ``send``,
-``inbox``, ``fetch``, ``ack``, ``status``, ``timeline``.
+``deadletter …``, ``operator …``, ``audit verify`` (the client commands ``send``, ``inbox``,
+… are in :mod:`lienthong.client.cli`).
 
 Commands that touch a hub's data take ``--data-dir`` (default ``LIENTHONG_DATA_DIR``, else
 ``./lienthong-data``); the database and blob store follow the settings
@@ -9,8 +9,6 @@ Commands that touch a hub's data take ``--data-dir`` (default ``LIENTHONG_DATA_D
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,8 +19,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from lienthong.core.settings import Settings
+from lienthong.core.cli_output import dump, fail
 from lienthong.hub.errors import HubError
+from lienthong.hub.settings import Settings
 
 hub_app = typer.Typer(help="Trục liên thông / the exchange hub", no_args_is_help=True)
 agency_app = typer.Typer(help="Danh bạ cơ quan / agency directory", no_args_is_help=True)
@@ -35,15 +34,6 @@ DataDir = typer.Option(
     envvar="LIENTHONG_DATA_DIR",
     help="Thư mục dữ liệu / data directory (default ./lienthong-data)",
 )
-HubUrl = typer.Option(
-    "http://127.0.0.1:8080", "--hub", envvar="LIENTHONG_HUB_URL", help="Địa chỉ trục / hub URL"
-)
-ApiKey = typer.Option(
-    ...,
-    "--api-key",
-    envvar="LIENTHONG_API_KEY",
-    help="Khóa API của hệ thống / the system's API key",
-)
 JsonOut = typer.Option(False, "--json", help="In JSON / print JSON")
 
 err = Console(stderr=True)
@@ -55,24 +45,18 @@ def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
 
 @contextmanager
 def _hub(data_dir: Path | None) -> Iterator[Any]:
-    from lienthong.hub.app import Hub
+    """The hub's database (migrated), for commands that work on a hub's data."""
+    from lienthong.hub.runtime import Database
 
-    hub = Hub(_settings(data_dir))
+    database = Database(_settings(data_dir))
     try:
-        yield hub
+        yield database
     finally:
-        hub.close()
+        database.close()
 
 
 def _fail(exc: HubError) -> typer.Exit:
-    err.print(f"[bold red]Lỗi / Error[/] [{exc.code}]")
-    err.print(exc.message_vi, markup=False)
-    err.print(exc.message_en, markup=False, style="dim")
-    return typer.Exit(2)
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    return fail(exc.to_dict(), False)
 
 
 # ------------------------------------------------------------------------------ hub
@@ -88,7 +72,8 @@ def serve(
     import uvicorn
 
     from lienthong.core import logging as jsonlog
-    from lienthong.hub.app import Hub, create_app
+    from lienthong.hub.http.app import create_app
+    from lienthong.hub.runtime import Hub
 
     jsonlog.configure()
     settings = _settings(data_dir, host=host, port=port)
@@ -205,7 +190,7 @@ def agency_sync(
             result = directory.apply_synchronisation(s, source=hub_url, rows=rows)
     data = result.__dict__
     if json_out:
-        _print_json(data)
+        dump(data)
     else:
         err.print(
             f"Nhận / received {result.received}: thêm / created {result.created}, "
@@ -247,7 +232,7 @@ def agency_register_up(
                 code = (exc.response or {}).get("code", exc.error_code)
                 refused.append({"code": row["code"], "error": code})
     if json_out:
-        _print_json({"registered": done, "refused": refused})
+        dump({"registered": done, "refused": refused})
     else:
         err.print(f"Đã đăng ký / registered {len(done)}, bị từ chối / refused {len(refused)}")
         for r in refused[:20]:
@@ -290,7 +275,7 @@ def agency_list(
             for a in rows
         ]
     if json_out:
-        _print_json(data)
+        dump(data)
         return
     table = Table("Mã định danh", "Tên cơ quan", "Cấp", "Cấp trên", "Hoạt động")
     for a in data:
@@ -357,7 +342,7 @@ def system_add(
         "legacy_sdk": legacy_sdk,
     }
     if json_out:
-        _print_json(data)
+        dump(data)
         return
     console = Console()
     console.print(f"Hệ thống / system: [bold]{system_id}[/] — {', '.join(agencies)}")
@@ -395,7 +380,7 @@ def audit_verify(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> N
     with _hub(data_dir) as hub, hub.session() as s:
         result = audit.verify(s)
     if json_out:
-        _print_json(result.__dict__)
+        dump(result.__dict__)
     elif result.ok:
         Console().print(
             f"[green]Toàn vẹn / intact[/]: {result.records} bản ghi / records, "
@@ -407,119 +392,6 @@ def audit_verify(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> N
         )
     if not result.ok:
         raise typer.Exit(1)
-
-
-# ------------------------------------------------------------------------------ client
-
-
-def _client(hub: str, api_key: str) -> Any:
-    from lienthong.client.rest import HubClient
-
-    return HubClient(hub, api_key)
-
-
-def _client_call(fn: Any) -> Any:
-    from lienthong.client.rest import HubClientError
-
-    try:
-        return fn()
-    except HubClientError as exc:
-        raise _fail(HubError(exc.code, exc.message_vi, exc.message_en)) from None
-
-
-def send(file: Path, hub: str = HubUrl, api_key: str = ApiKey, json_out: bool = JsonOut) -> None:
-    """Gửi gói tin .edxml / send a package."""
-    c = _client(hub, api_key)
-    result = _client_call(lambda: c.send(file.read_bytes()))
-    if json_out:
-        _print_json(result)
-        return
-    Console().print(f"{result['code']}: {result['message_id']}")
-    for r in result["recipients"]:
-        Console().print(f"  {r['agency']}: {r['state']} {r.get('failure_code') or ''}")
-
-
-def inbox(
-    hub: str = HubUrl,
-    api_key: str = ApiKey,
-    kind: str | None = typer.Option(None, "--kind", help="edoc | status"),
-    json_out: bool = JsonOut,
-) -> None:
-    """Hộp thư đến / list the inbox."""
-    c = _client(hub, api_key)
-    items = _client_call(lambda: c.inbox(kind=kind))
-    if json_out:
-        _print_json(items)
-        return
-    table = Table("Mã gói tin", "Loại", "Nơi gửi", "Nơi nhận", "Số, ký hiệu", "Trích yếu")
-    for i in items:
-        table.add_row(
-            i["message_id"],
-            i["kind"],
-            i["sender"],
-            i["recipient"],
-            f"{i.get('code_number') or ''}/{i.get('code_notation') or ''}",
-            i.get("subject") or "",
-        )
-    Console().print(table)
-
-
-def fetch(
-    message_id: str,
-    out: Path = typer.Option(..., "-o", "--output"),
-    hub: str = HubUrl,
-    api_key: str = ApiKey,
-) -> None:
-    """Tải gói tin / fetch a package to a file."""
-    c = _client(hub, api_key)
-    data = _client_call(lambda: c.fetch(message_id))
-    out.write_bytes(data)
-    err.print(f"Đã lưu / saved {len(data)} bytes → {out}")
-
-
-def ack(
-    message_id: str,
-    hub: str = HubUrl,
-    api_key: str = ApiKey,
-    fail: bool = typer.Option(False, "--fail", help="báo lỗi / report failure"),
-) -> None:
-    """Xác nhận đã nhận / acknowledge receipt (transport)."""
-    c = _client(hub, api_key)
-    _client_call(lambda: c.ack(message_id, ok=not fail))
-    err.print("Đã xác nhận / acknowledged")
-
-
-def status(
-    message_id: str,
-    code: str = typer.Argument(..., help="01…06, 13, 15, 16"),
-    agency: str = typer.Option(..., "--agency", help="cơ quan báo / reporting agency"),
-    description: str = typer.Option("", "--description"),
-    hub: str = HubUrl,
-    api_key: str = ApiKey,
-) -> None:
-    """Gửi trạng thái xử lý / send a processing status for a document."""
-    c = _client(hub, api_key)
-    result = _client_call(
-        lambda: c.status(message_id, agency=agency, status_code=code, description=description)
-    )
-    err.print(f"{result['code']}: {result['message_id']}")
-
-
-def timeline(
-    message_id: str, hub: str = HubUrl, api_key: str = ApiKey, json_out: bool = JsonOut
-) -> None:
-    """Diễn biến theo từng nơi nhận / per-recipient timeline."""
-    c = _client(hub, api_key)
-    data = _client_call(lambda: c.timeline(message_id))
-    if json_out:
-        _print_json(data)
-        return
-    table = Table("Nơi nhận", "Trạng thái", "Nghiệp vụ", "Lỗi")
-    for r in data["recipients"]:
-        table.add_row(
-            r["agency"], r["state"], r.get("business_status") or "", r.get("failure_code") or ""
-        )
-    Console().print(table)
 
 
 peer_app = typer.Typer(help="Trục ngang hàng / peer hubs", no_args_is_help=True)
@@ -605,9 +477,9 @@ def deadletter_list(
 ) -> None:
     """Thư chết: gói tin không chuyển được / relays and pushes given up, with their typed
     reason (the same records as ``GET /api/admin/v1/deadletters``)."""
-    from lienthong.hub import admin
+    from lienthong.hub import deadletters
 
-    if target_type not in (None, *admin.TARGETS):
+    if target_type not in (None, "relay", "push"):
         raise _fail(
             HubError(
                 "REQUEST_INVALID",
@@ -618,12 +490,13 @@ def deadletter_list(
         )
     with _hub(data_dir) as hub:
         page = hub.read(
-            lambda s: admin.dead_letter_page(
-                s, target_type=target_type, target_id=target_id, limit=limit
-            )
+            deadletters.dead_letter_page,
+            target_type=target_type,
+            target_id=target_id,
+            limit=limit,
         )
     if json_out:
-        _print_json([item.model_dump(mode="json") for item in page.items])
+        dump([item.model_dump(mode="json") for item in page.items])
         return
     table = Table("#", "Gói tin", "Chuyển tới", "Số lần", "Lý do", "Bỏ cuộc lúc / given up")
     for e in page.items:
@@ -642,14 +515,14 @@ def deadletter_list(
 def deadletter_show(entry_id: int, data_dir: Path | None = DataDir) -> None:
     """Chi tiết một thư chết / one dead letter: target, reason, times, the message's sender
     and recipients (JSON, like ``GET /api/admin/v1/deadletters/{id}``)."""
-    from lienthong.hub import admin
+    from lienthong.hub import deadletters
 
     try:
         with _hub(data_dir) as hub:
-            entry = hub.read(lambda s: admin.get_dead_letter(s, entry_id=entry_id))
+            entry = hub.read(lambda s: deadletters.get_dead_letter(s, entry_id=entry_id))
     except HubError as exc:
         raise _fail(exc) from None
-    _print_json(entry.model_dump(mode="json"))
+    dump(entry.model_dump(mode="json"))
 
 
 @deadletter_app.command("replay")
@@ -658,7 +531,7 @@ def deadletter_replay(entry_id: int, data_dir: Path | None = DataDir) -> None:
     log, ``via: cli``)."""
     import getpass
 
-    from lienthong.hub import admin
+    from lienthong.hub import deadletters
 
     try:
         user: str | None = getpass.getuser()
@@ -667,7 +540,7 @@ def deadletter_replay(entry_id: int, data_dir: Path | None = DataDir) -> None:
     try:
         with _hub(data_dir) as hub:
             hub.run(
-                lambda s: admin.replay_dead_letter(
+                lambda s: deadletters.replay_dead_letter(
                     s, entry_id=entry_id, operator=None, via=f"cli:{user}" if user else "cli"
                 )
             )
@@ -687,16 +560,16 @@ operator_app = typer.Typer(
 def operator_add(name: str, data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
     """Thêm người vận hành và in khóa API (chỉ một lần); thêm lại = cấp khóa mới / add an
     operator and print its API key (shown once); adding again issues a new key."""
-    from lienthong.hub import admin
+    from lienthong.hub import operators
 
     try:
         with _hub(data_dir) as hub, hub.session() as s:
-            new = admin.add_operator(s, name=name)
+            new = operators.add_operator(s, name=name)
             operator = new.operator.name
     except HubError as exc:
         raise _fail(exc) from None
     if json_out:
-        _print_json({"name": operator, "api_key": new.api_key})
+        dump({"name": operator, "api_key": new.api_key})
         return
     console = Console()
     console.print(f"Người vận hành / operator: [bold]{operator}[/]")
@@ -709,15 +582,15 @@ def operator_add(name: str, data_dir: Path | None = DataDir, json_out: bool = Js
 @operator_app.command("list")
 def operator_list(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
     """Liệt kê người vận hành / list operators (never their keys)."""
-    from lienthong.hub import admin
+    from lienthong.hub import operators
 
     with _hub(data_dir) as hub:
         rows = [
             {"name": o.name, "created_at": o.created_at.isoformat(timespec="seconds")}
-            for o in hub.read(admin.list_operators)
+            for o in hub.read(operators.list_operators)
         ]
     if json_out:
-        _print_json(rows)
+        dump(rows)
         return
     table = Table("Người vận hành", "Tạo lúc / created")
     for r in rows:
@@ -729,11 +602,11 @@ def operator_list(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> 
 def operator_remove(name: str, data_dir: Path | None = DataDir) -> None:
     """Xóa người vận hành: khóa hết hiệu lực ngay / remove an operator: its key stops
     working at once."""
-    from lienthong.hub import admin
+    from lienthong.hub import operators
 
     try:
         with _hub(data_dir) as hub, hub.session() as s:
-            admin.remove_operator(s, name=name)
+            operators.remove_operator(s, name=name)
     except HubError as exc:
         raise _fail(exc) from None
     err.print(f"Đã xóa / removed: {name}")
@@ -747,5 +620,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(agency_app, name="agency")
     app.add_typer(system_app, name="system")
     app.add_typer(audit_app, name="audit")
-    for fn in (send, inbox, fetch, ack, status, timeline):
-        app.command(fn.__name__)(fn)

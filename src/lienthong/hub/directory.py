@@ -475,3 +475,78 @@ def registration_rows(session: Session, *, under: str) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+# ----------------------------------------------------------------------------- self-service
+
+
+def may_manage(session: Session, *, system: System, code: str) -> None:
+    """A system manages the agencies it serves and everything below them."""
+    canonical = canonical_code(code)
+    served = served_agencies(session, system_id=system.id)
+    parsed, _ = parse_agency_code(canonical)
+    lineage = {canonical} | {a.canonical for a in parsed.ancestors()}
+    if not lineage & served:
+        raise HubError(
+            "HUB_NOT_YOUR_AGENCY",
+            f"Hệ thống {system.id} không quản lý cơ quan {code}",
+            f"System {system.id} does not manage agency {code}",
+            field="code",
+            status=403,
+        )
+
+
+def register_agency(
+    session: Session,
+    *,
+    system: System,
+    code: str,
+    name: str = "",
+    parent_code: str = "",
+    email: str | None = None,
+    phone: str | None = None,
+) -> None:
+    """A connected system registers an agency below one it manages (the national platform's
+    ``registerAgency``): a new agency becomes served by that system; an existing one may only
+    have its contact data changed, and only by the system that already serves it (not its
+    status, not who serves it)."""
+    code = canonical_code(code)
+    may_manage(session, system=system, code=code)
+    existing = session.get(Agency, code)
+    if existing is not None:
+        if code not in served_agencies(session, system_id=system.id):
+            raise HubError(
+                "HUB_NOT_YOUR_AGENCY",
+                f"Cơ quan {code} đã có và do hệ thống khác phục vụ",
+                f"Agency {code} exists and is served by another system",
+                field="code",
+                status=403,
+            )
+        add_agency(
+            session,
+            code=code,
+            name=name or existing.name,
+            parent_code=existing.parent_code,
+            email=email or existing.email,
+            phone=phone or existing.phone,
+            old_code=existing.old_code,
+            active=existing.active,
+        )
+        return
+    parent = parent_code if parent_code and session.get(Agency, parent_code) is not None else None
+    agency = add_agency(session, code=code, name=name, parent_code=parent, email=email, phone=phone)
+    session.add(SystemAgency(system_id=system.id, agency_code=agency.code))
+
+
+def unregister_agency(session: Session, *, system: System, code: str) -> None:
+    """The national platform's ``deleteAgency``: only for an agency the system serves."""
+    canonical = canonical_code(code)
+    if canonical not in served_agencies(session, system_id=system.id):
+        raise HubError(
+            "HUB_NOT_YOUR_AGENCY",
+            f"Hệ thống {system.id} không phục vụ cơ quan {code}",
+            f"System {system.id} does not serve agency {code}",
+            field="AgencyCode",
+            status=403,
+        )
+    deactivate_agency(session, code=canonical)

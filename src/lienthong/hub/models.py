@@ -1,6 +1,6 @@
 """Tables of the exchange hub (SQLAlchemy 2, typed). Times are stored in UTC.
 
-Only :mod:`lienthong.hub.service` and the directory/audit modules change these rows.
+Only the hub's services (intake, routing, mailbox, outbox, directory, audit) change these rows.
 """
 
 from __future__ import annotations

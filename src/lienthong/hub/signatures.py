@@ -33,6 +33,7 @@ from typing import Any
 
 from lienthong.edxml.model import Attachment, Edoc, Package
 from lienthong.hub.errors import HubError
+from lienthong.hub.settings import SignaturePolicy
 from lienthong.pki.credentials import TrustStore
 from lienthong.pki.verdict import MESSAGES, Reason, Role, Verdict
 
@@ -62,7 +63,7 @@ def load_trust(directory: Path | None) -> TrustStore:
 
 
 def verify(
-    package: Package, raw: Path, *, trust: TrustStore, sender: str, policy: str
+    package: Package, raw: Path, *, trust: TrustStore, sender: str, policy: SignaturePolicy
 ) -> SignatureSummary | None:
     """Verify what the policy asks for; raise a typed 422 when ``require`` is not met."""
     if policy == "off":

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
-from lienthong.hub.federation import Hop
+from lienthong.protocol.hops import Hop
 
 VIETNAM = timezone(timedelta(hours=7))
 #: the TraceHeaderList is in the header, before any attachment: looked for this far only

@@ -1,7 +1,7 @@
 """``make demo``: a network of four hubs on one machine, each on the embedded default (SQLite
 + a local folder) — the national hub ``vn``, the Ministry of Finance's hub ``g12`` and the
 provincial hubs ``h41`` (Nghệ An) and ``h42`` (Hà Tĩnh) — provisioned and wired as peers by
-:mod:`lienthong.hub.network` with its sample directory, and a traffic generator. Every round
+:mod:`lienthong.devnet.network` with its sample directory, and a traffic generator. Every round
 the commune of one province (phường Hưng Bình, behind ``h41``), the ministry (Bộ Tài chính,
 ``g12``) and the commune of the other province (phường Bắc Hà, ``h42``) each send a document
 to the two others through the REST API; the recipients fetch, acknowledge and answer with
@@ -33,7 +33,6 @@ import os
 import random
 import secrets
 import socket
-import threading
 import time
 import warnings
 from collections import Counter
@@ -48,6 +47,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from lienthong.client.rest import HubClient, HubClientError
+from lienthong.devnet.network import (
+    NATIONAL,
+    Network,
+    provision,
+    serve_in_process,
+    standard_plans,
+)
 from lienthong.edxml.builder import build, today
 from lienthong.edxml.codes import AdminDocType, StatusCode
 from lienthong.edxml.model import (
@@ -60,7 +66,6 @@ from lienthong.edxml.model import (
     PromulgationInfo,
     SignerInfo,
 )
-from lienthong.hub.network import NATIONAL, Network, provision, serve_in_process, standard_plans
 from lienthong.pki import images
 from lienthong.pki.ca import CertificateAuthority
 from lienthong.pki.credentials import Credentials, PkiError, identity_of
@@ -365,23 +370,6 @@ def _free_port(preferred: int) -> int:
         except OSError:
             sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def start_server(hub: Any, port: int) -> Any:
-    import uvicorn
-
-    from lienthong.hub.app import create_app
-
-    config = uvicorn.Config(create_app(hub), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="lienthong-hub", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the hub did not start")
-        time.sleep(0.05)
-    return server
 
 
 _COLOURS = {"valid": "green", "invalid": "red", "unknown": "yellow"}

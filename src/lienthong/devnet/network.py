@@ -24,6 +24,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +34,10 @@ from typing import Any
 
 import httpx
 
-from lienthong.core.settings import Settings
+from lienthong.hub import directory, federation
+from lienthong.hub.http.app import create_app
+from lienthong.hub.runtime import Hub
+from lienthong.hub.settings import Settings
 
 NATIONAL = "vn"
 
@@ -161,9 +165,6 @@ def provision(
     chosen for plans without one. ``settings`` apply to every hub, ``overrides[hub id]``
     to one (e.g. its own ``database_url``: hubs never share a database). Credentials are
     new on every call and saved to ``<base>/network.json`` (mode 600)."""
-    from lienthong.hub import directory, federation
-    from lienthong.hub.app import Hub
-
     base_dir.mkdir(parents=True, exist_ok=True)
     by_id = {p.hub_id: p for p in plans}
     if NATIONAL not in by_id or by_id[NATIONAL].role != "national":
@@ -259,6 +260,21 @@ def _write_config(path: Path, settings: Settings) -> None:
 # ------------------------------------------------------------------------------ running
 
 
+def start_server(hub: Hub, port: int) -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(create_app(hub), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="lienthong-hub", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the hub did not start")
+        time.sleep(0.05)
+    return server
+
+
 @dataclass
 class Running:
     hub: Any
@@ -270,9 +286,6 @@ def serve_in_process(
     network: Network, hub_ids: list[str] | None = None
 ) -> Iterator[dict[str, Running]]:
     """Run the hubs as threads of this process (one uvicorn server each)."""
-    from lienthong.demo import start_server
-    from lienthong.hub.app import Hub
-
     running: dict[str, Running] = {}
     try:
         for hub_id in hub_ids or list(network.plans):

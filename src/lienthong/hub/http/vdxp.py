@@ -10,28 +10,21 @@ the matching HTTP status.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lienthong.hub import directory, service
-from lienthong.hub.app import Hub, hub_of, in_thread, too_large
+from lienthong.hub import directory, intake, mailbox
 from lienthong.hub.errors import HubError
-from lienthong.hub.models import Agency, SeenSignature, System, SystemAgency
-from lienthong.protocol.xroad import (
-    SystemCredentials,
-    VdxpAuthError,
-    VerifiedRequest,
-    hash_file_forms,
-    verify_request,
-)
+from lienthong.hub.http.deps import HubDep, SignedCall, SignedCaller, in_thread, spool, too_large
+from lienthong.hub.models import Agency
+from lienthong.hub.runtime import Hub
+from lienthong.protocol.xroad import VerifiedRequest, hash_file_forms
 
 router = APIRouter(tags=["vdxp"], include_in_schema=False)
 
@@ -83,99 +76,6 @@ def _time(at: datetime) -> str:
     return (at.astimezone(UTC) + _VN).strftime("%Y-%m-%d %H:%M:%S")
 
 
-# ------------------------------------------------------------------------ authentication
-
-
-def _authenticate(hub: Hub, headers: dict[str, str], path: str) -> tuple[System, VerifiedRequest]:
-    def run(s: Session) -> tuple[System, VerifiedRequest]:
-        systems: dict[str, System] = {}
-
-        def secret_for(system_id: str) -> SystemCredentials | None:
-            system = directory.get_system(s, system_id=system_id)
-            if system is None:
-                return None
-            systems[system_id] = system
-            return SystemCredentials(system.id, system.secret, system.legacy_sdk)
-
-        def seen(signature: str) -> bool:
-            # a signature is good for one request (fresh-signing systems)
-            if s.get(SeenSignature, signature) is not None:
-                return True
-            s.add(
-                SeenSignature(
-                    signature=signature,
-                    system_id=next(iter(systems), ""),
-                    operation=path[:64],
-                    seen_at=datetime.now(UTC),
-                )
-            )
-            s.flush()
-            return False
-
-        try:
-            verified = verify_request(
-                headers,
-                secret_for=secret_for,
-                now=datetime.now(UTC),
-                window=timedelta(seconds=hub.settings.signature_window_seconds),
-                seen=seen,
-            )
-        except VdxpAuthError as exc:
-            raise HubError(exc.code.value, exc.message_vi, exc.message_en, status=401) from None
-        if verified.legacy:
-            _bind_legacy(s, verified, path)
-        return systems[verified.system_id], verified
-
-    try:
-        return hub.run(run, retries=1)
-    except IntegrityError:  # a concurrent identical signature lost the insert race: a replay
-        raise HubError(
-            "AUTH_REPLAYED", "Chữ ký đã được dùng", "Signature already used", status=401
-        ) from None
-
-
-#: Operations a legacy SDK signature (repeatable for ever) may never authorise: they
-#: change the directory, and their body is not covered by the signature.
-_FRESH_SIGNATURE_ONLY = {"/registerAgency", "/deleteAgency"}
-
-
-def _bind_legacy(s: Session, verified: VerifiedRequest, path: str) -> None:
-    """A legacy SDK repeats its signatures; tie each to the operation it was first used
-    for, so a captured poll cannot be replayed as another call."""
-    if path in _FRESH_SIGNATURE_ONLY:
-        raise HubError(
-            "AUTH_FRESH_SIGNATURE_REQUIRED",
-            "Thao tác danh bạ cần chữ ký mới; hệ thống đăng ký --legacy-sdk không được dùng",
-            "Directory changes need a fresh signature; not allowed for a --legacy-sdk system",
-            status=403,
-        )
-    key = hashlib.sha256(f"legacy {verified.signature}".encode()).hexdigest()
-    row = s.get(SeenSignature, key)
-    if row is None:
-        s.add(
-            SeenSignature(
-                signature=key,
-                system_id=verified.system_id,
-                operation=path[:64],
-                seen_at=datetime.now(UTC),
-            )
-        )
-        s.flush()
-    elif row.operation != path[:64]:
-        raise HubError(
-            "AUTH_REPLAYED",
-            "Chữ ký này đã được dùng cho thao tác khác",
-            "This signature was used for another operation",
-            status=401,
-        )
-
-
-async def _auth(request: Request) -> tuple[Hub, System, VerifiedRequest]:
-    hub = hub_of(request)
-    system, verified = await in_thread(_authenticate, hub, dict(request.headers), request.url.path)
-    return hub, system, verified
-
-
 def _required(verified: VerifiedRequest, name: str) -> str:
     value = verified.value(name)
     if not value:
@@ -206,12 +106,10 @@ def _kind(verified: VerifiedRequest) -> str:
 
 
 @router.post("/sendEdoc")
-async def send_edoc(request: Request) -> JSONResponse:
-    from lienthong.hub.api import accept_body
-
-    hub, system, verified = await _auth(request)
+async def send_edoc(request: Request, hub: HubDep, call: SignedCaller) -> JSONResponse:
+    system, verified = call.system, call.verified
     kind = _kind(verified)
-    body = await hub.spool(request, slack=2)
+    body = await spool(hub, request, slack=2)
     declared = verified.value("hash-file")
     if not declared:
         # The signature covers neither the path nor the body: only a signed hash-file binds
@@ -241,7 +139,14 @@ async def send_edoc(request: Request) -> JSONResponse:
     if body.size > hub.settings.max_package_bytes:
         body.path.unlink(missing_ok=True)
         raise too_large(hub.settings.max_package_bytes)
-    result = await accept_body(hub, system, body, kind, declared_sender=verified.value("from"))
+    result = await in_thread(
+        intake.receive,
+        hub,
+        system=system,
+        body=body,
+        kind=kind,
+        declared_sender=verified.value("from"),
+    )
     if result.duplicate:
         return ok(
             "Gói tin đã được tiếp nhận trước đó / already accepted",
@@ -253,16 +158,20 @@ async def send_edoc(request: Request) -> JSONResponse:
 
 
 @router.post("/getReceivedEdocList")
-async def get_received_list(request: Request) -> JSONResponse:
-    hub, system, verified = await _auth(request)
-    kind = _kind(verified)
+def get_received_list(hub: HubDep, call: SignedCaller) -> JSONResponse:
+    kind = _kind(call.verified)
 
     def run(s: Session) -> list[dict[str, Any]]:
         items: dict[str, dict[str, Any]] = {}
         after = 0
         while True:
-            page = service.inbox(
-                s, system=system, kind=kind, after=after, limit=1000, hub_id=hub.settings.hub_id
+            page = mailbox.inbox(
+                s,
+                system=call.system,
+                kind=kind,
+                after=after,
+                limit=1000,
+                hub_id=hub.settings.hub_id,
             )
             for i in page:
                 item = items.get(i.message_id)
@@ -286,24 +195,25 @@ async def get_received_list(request: Request) -> JSONResponse:
                 return list(items.values())[:_MAX_LIST]
             after = page[-1].delivery_id
 
-    return ok(data=await in_thread(hub.read, run))
+    return ok(data=hub.read(run))
 
 
-def _fetch(hub: Hub, system: System, doc_id: str) -> service.Fetched:
+def _fetch(hub: Hub, call: SignedCall) -> mailbox.Fetched:
+    doc_id = _required(call.verified, "docId")
     return hub.run(
-        lambda s: service.fetch(
-            s, system=system, message_id=doc_id, blobs=hub.blobs, hub_id=hub.settings.hub_id
-        )
+        mailbox.fetch,
+        system=call.system,
+        message_id=doc_id,
+        blobs=hub.blobs,
+        hub_id=hub.settings.hub_id,
     )
 
 
 @router.post("/getEdoc")
-async def get_edoc(request: Request) -> StreamingResponse:
+def get_edoc(hub: HubDep, call: SignedCaller) -> StreamingResponse:
     """The platform's answer (``data`` = base64 of the whole package), streamed: memory
     stays at one chunk whatever the package size."""
-    hub, system, verified = await _auth(request)
-    doc_id = _required(verified, "docId")
-    stream = (await in_thread(_fetch, hub, system, doc_id)).stream
+    stream = _fetch(hub, call).stream
     head = (
         json.dumps(
             {"status": "OK", "ErrorCode": 0, "ErrorDesc": "Thành công / success"},
@@ -312,7 +222,7 @@ async def get_edoc(request: Request) -> StreamingResponse:
         + ',"data":"'
     )
 
-    def chunks() -> Any:
+    def chunks() -> Iterator[bytes]:
         yield head.encode("utf-8")
         with stream:
             while data := stream.read(3 * (1 << 18)):  # a multiple of 3: no inner padding
@@ -324,12 +234,10 @@ async def get_edoc(request: Request) -> StreamingResponse:
 
 @router.get("/downloadEdoc")
 @router.post("/downloadEdoc")
-async def download_edoc(request: Request) -> StreamingResponse:
-    hub, system, verified = await _auth(request)
-    doc_id = _required(verified, "docId")
-    got = await in_thread(_fetch, hub, system, doc_id)
+def download_edoc(hub: HubDep, call: SignedCaller) -> StreamingResponse:
+    got = _fetch(hub, call)
 
-    def chunks() -> Any:
+    def chunks() -> Iterator[bytes]:
         with got.stream:
             while data := got.stream.read(1 << 20):
                 yield data
@@ -342,10 +250,9 @@ async def download_edoc(request: Request) -> StreamingResponse:
 
 
 @router.post("/updateStatus")
-async def update_status(request: Request) -> JSONResponse:
-    hub, system, verified = await _auth(request)
-    doc_id = _required(verified, "docId")
-    status = _required(verified, "status").lower()
+def update_status(hub: HubDep, call: SignedCaller) -> JSONResponse:
+    doc_id = _required(call.verified, "docId")
+    status = _required(call.verified, "status").lower()
     if status == "processing":
         return ok()
     if status not in {"done", "fail"}:
@@ -355,23 +262,19 @@ async def update_status(request: Request) -> JSONResponse:
             "status must be done, fail or processing",
             field="status",
         )
-    await in_thread(
-        hub.run,
-        lambda s: service.acknowledge(s, system=system, message_id=doc_id, ok=status == "done"),
-    )
+    hub.run(mailbox.acknowledge, system=call.system, message_id=doc_id, ok=status == "done")
     return ok()
 
 
 @router.post("/getSentEdocList")
-async def get_sent_list(request: Request) -> JSONResponse:
-    hub, system, verified = await _auth(request)
-    kind = (verified.value("messagetype") or "").lower() or None
-    doc_id = verified.value("docId") or None
+def get_sent_list(hub: HubDep, call: SignedCaller) -> JSONResponse:
+    kind = (call.verified.value("messagetype") or "").lower() or None
+    doc_id = call.verified.value("docId") or None
 
     def run(s: Session) -> list[dict[str, Any]]:
         out = []
-        for m, deliveries in service.sent(
-            s, system=system, kind=kind, message_id=doc_id, limit=1000
+        for m, deliveries in mailbox.sent(
+            s, system=call.system, kind=kind, message_id=doc_id, limit=1000
         ):
             for d in deliveries:
                 receive, receive_desc = _DELIVERY_STATUS.get(d.state, ("INITIAL", ""))
@@ -396,25 +299,19 @@ async def get_sent_list(request: Request) -> JSONResponse:
                 )
         return out
 
-    return ok(data=await in_thread(hub.read, run))
-
-
-async def _count(request: Request, kind: str) -> JSONResponse:
-    hub, system, _verified = await _auth(request)
-    n = await in_thread(hub.read, lambda s: service.count_pending(s, system=system, kind=kind))
-    return ok(count=n)
+    return ok(data=hub.read(run))
 
 
 @router.get("/countReceiveEdoc")
 @router.post("/countReceiveEdoc")
-async def count_receive_edoc(request: Request) -> JSONResponse:
-    return await _count(request, "edoc")
+def count_receive_edoc(hub: HubDep, call: SignedCaller) -> JSONResponse:
+    return ok(count=hub.read(mailbox.count_pending, system=call.system, kind="edoc"))
 
 
 @router.get("/countReceiveStatus")
 @router.post("/countReceiveStatus")
-async def count_receive_status(request: Request) -> JSONResponse:
-    return await _count(request, "status")
+def count_receive_status(hub: HubDep, call: SignedCaller) -> JSONResponse:
+    return ok(count=hub.read(mailbox.count_pending, system=call.system, kind="status"))
 
 
 # ------------------------------------------------------------------------ directory
@@ -427,10 +324,8 @@ def _agencies(
 
 
 @router.post("/getAgenciesList")
-async def get_agencies_list(request: Request) -> JSONResponse:
-    hub, _system, _verified = await _auth(request)
-    data = await in_thread(
-        _agencies,
+def get_agencies_list(hub: HubDep, _call: SignedCaller) -> JSONResponse:
+    data = _agencies(
         hub,
         lambda s: directory.search_agencies(s, limit=1_000_000, active_only=True),
         lambda a: {
@@ -446,16 +341,14 @@ async def get_agencies_list(request: Request) -> JSONResponse:
 
 
 @router.post("/getAgenciesListQD20")
-async def get_agencies_list_qd20(request: Request) -> JSONResponse:
-    hub, _system, verified = await _auth(request)
-    level = verified.value("level")
+def get_agencies_list_qd20(hub: HubDep, call: SignedCaller) -> JSONResponse:
+    level = call.verified.value("level")
 
     def rows(s: Session) -> list[Agency]:
         found = directory.search_agencies(s, limit=1_000_000, active_only=True)
         return [a for a in found if not level or str(a.level) == level]
 
-    data = await in_thread(
-        _agencies,
+    data = _agencies(
         hub,
         rows,
         lambda a: {
@@ -470,12 +363,10 @@ async def get_agencies_list_qd20(request: Request) -> JSONResponse:
 
 
 @router.post("/getSynchronizeUnit")
-async def get_synchronize_unit(request: Request) -> JSONResponse:
-    hub, _system, verified = await _auth(request)
-    since = verified.value("sinceVersion") or "0"
+def get_synchronize_unit(hub: HubDep, call: SignedCaller) -> JSONResponse:
+    since = call.verified.value("sinceVersion") or "0"
     version = int(since) if since.isdigit() else 0
-    data = await in_thread(
-        _agencies,
+    data = _agencies(
         hub,
         lambda s: directory.changes_since(s, version=version),
         lambda a: {
@@ -494,27 +385,8 @@ async def get_synchronize_unit(request: Request) -> JSONResponse:
     return ok(data=data)
 
 
-def _may_manage(s: Session, system: System, code: str) -> None:
-    """A system manages the agencies it serves and everything below them."""
-    canonical = directory.canonical_code(code)
-    served = directory.served_agencies(s, system_id=system.id)
-    from lienthong.edxml.agency import parse_agency_code
-
-    parsed, _ = parse_agency_code(canonical)
-    lineage = {canonical} | {a.canonical for a in parsed.ancestors()}
-    if not lineage & served:
-        raise HubError(
-            "HUB_NOT_YOUR_AGENCY",
-            f"Hệ thống {system.id} không quản lý cơ quan {code}",
-            f"System {system.id} does not manage agency {code}",
-            field="code",
-            status=403,
-        )
-
-
 @router.post("/registerAgency")
-async def register_agency(request: Request) -> JSONResponse:
-    hub, system, _verified = await _auth(request)
+async def register_agency(request: Request, hub: HubDep, call: SignedCaller) -> JSONResponse:
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -526,66 +398,21 @@ async def register_agency(request: Request) -> JSONResponse:
         payload = None
     if not isinstance(payload, dict):
         raise HubError("HUB_PARAMETER_INVALID", "Nội dung phải là JSON", "The body must be JSON")
-
-    def run(s: Session) -> None:
-        code = directory.canonical_code(str(payload.get("code") or ""))
-        _may_manage(s, system, code)
-        existing = s.get(Agency, code)
-        name = str(payload.get("name") or "")
-        if existing is not None:
-            # an existing agency: only the system that already serves it may change its
-            # contact data, and nothing else (not its status, not who serves it)
-            if code not in directory.served_agencies(s, system_id=system.id):
-                raise HubError(
-                    "HUB_NOT_YOUR_AGENCY",
-                    f"Cơ quan {code} đã có và do hệ thống khác phục vụ",
-                    f"Agency {code} exists and is served by another system",
-                    field="code",
-                    status=403,
-                )
-            directory.add_agency(
-                s,
-                code=code,
-                name=name or existing.name,
-                parent_code=existing.parent_code,
-                email=payload.get("mail") or existing.email,
-                phone=payload.get("mobile") or existing.phone,
-                old_code=existing.old_code,
-                active=existing.active,
-            )
-            return
-        pcode = str(payload.get("pcode") or "")
-        parent = pcode if pcode and s.get(Agency, pcode) is not None else None
-        agency = directory.add_agency(
-            s,
-            code=code,
-            name=name,
-            parent_code=parent,
-            email=payload.get("mail"),
-            phone=payload.get("mobile"),
-        )
-        s.add(SystemAgency(system_id=system.id, agency_code=agency.code))
-
-    await in_thread(hub.run, run)
+    await in_thread(
+        hub.run,
+        directory.register_agency,
+        system=call.system,
+        code=str(payload.get("code") or ""),
+        name=str(payload.get("name") or ""),
+        parent_code=str(payload.get("pcode") or ""),
+        email=payload.get("mail"),
+        phone=payload.get("mobile"),
+    )
     return ok()
 
 
 @router.post("/deleteAgency")
-async def delete_agency(request: Request) -> JSONResponse:
-    hub, system, verified = await _auth(request)
-    code = _required(verified, "AgencyCode")
-
-    def run(s: Session) -> None:
-        canonical = directory.canonical_code(code)
-        if canonical not in directory.served_agencies(s, system_id=system.id):
-            raise HubError(
-                "HUB_NOT_YOUR_AGENCY",
-                f"Hệ thống {system.id} không phục vụ cơ quan {code}",
-                f"System {system.id} does not serve agency {code}",
-                field="AgencyCode",
-                status=403,
-            )
-        directory.deactivate_agency(s, code=canonical)
-
-    await in_thread(hub.run, run)
+def delete_agency(hub: HubDep, call: SignedCaller) -> JSONResponse:
+    code = _required(call.verified, "AgencyCode")
+    hub.run(directory.unregister_agency, system=call.system, code=code)
     return ok()

@@ -24,18 +24,19 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from sqlalchemy.orm import Session
 
-from lienthong.hub import federation
-from lienthong.hub.federation import HOPS_HEADER, Claim, Hop, Outcome, parse_hops
+from lienthong.core.blobstore import BlobStore
+from lienthong.hub.metrics import Metrics
+from lienthong.hub.outbox import queue
+from lienthong.hub.outbox.queue import Claim, Outcome, Target
+from lienthong.hub.settings import Settings
 from lienthong.hub.trace import with_trace
+from lienthong.protocol.hops import HOPS_HEADER, Hop, format_hops, parse_hops
 from lienthong.protocol.push import push_headers
-
-if TYPE_CHECKING:
-    from lienthong.hub.app import Hub
 
 log = logging.getLogger("lienthong.hub.relay")
 
@@ -77,7 +78,7 @@ class Breaker:
             if until > self._clock():
                 return  # a sibling of the same round already counted this failure
             failures += 1
-            wait = min(federation.backoff(failures), PROBE_CAP).total_seconds()
+            wait = min(queue.backoff(failures), PROBE_CAP).total_seconds()
             self._failing[action] = (failures, self._clock() + wait)
 
     def clear(self, action: str) -> bool:
@@ -90,10 +91,27 @@ class Breaker:
             self._failing.clear()
 
 
+T = TypeVar("T")
+
+
+class RelayHost(Protocol):
+    """What the relayer needs of its hub (:class:`lienthong.hub.runtime.Hub`)."""
+
+    settings: Settings
+    blobs: BlobStore
+
+    @property
+    def metrics(self) -> Metrics: ...
+
+    def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
+
+    def wake(self) -> None: ...
+
+
 class Relayer:
     """The sending side of one hub process."""
 
-    def __init__(self, hub: Hub, *, concurrency: int = 8) -> None:
+    def __init__(self, hub: RelayHost, *, concurrency: int = 8) -> None:
         self.hub = hub
         self.breaker = Breaker()
         self.concurrency = concurrency
@@ -128,16 +146,16 @@ class Relayer:
     def peer_alive(self, peer_id: str) -> None:
         """The peer just relayed to us, so it is up: if we were waiting to probe it, its
         queue goes now instead of after the rest of its backoff."""
-        action = federation.RELAY + peer_id
+        action = str(queue.Action.relay(peer_id))
         if self.breaker.clear(action):
-            self.hub.run(lambda s: federation.bring_forward(s, action=action))
+            self.hub.run(lambda s: queue.bring_forward(s, action=action))
             self.hub.wake()
 
     def run_once(self) -> int:
         """One round; returns how many attempts were made."""
         blocked = self.breaker.blocked()
         claims = self.hub.run(
-            lambda s: federation.claim(
+            lambda s: queue.claim(
                 s,
                 limit=4 * self.concurrency,
                 exclude=blocked,
@@ -168,13 +186,11 @@ class Relayer:
             made += 1
 
             def settle(s: Session, c: Claim = c, o: Outcome = outcome) -> str:
-                return federation.settle(
-                    s, entry_id=c.entry_id, outcome=o, drain=c.action in probing
-                )
+                return queue.settle(s, entry_id=c.entry_id, outcome=o, drain=c.action in probing)
 
             self.hub.run(settle)
         if held:
-            self.hub.run(lambda s: federation.release(s, entry_ids=[c.entry_id for c in held]))
+            self.hub.run(lambda s: queue.release(s, entry_ids=[c.entry_id for c in held]))
         self.hub.metrics.inc("lienthong_relay_attempts_total", made)
         return made
 
@@ -198,10 +214,10 @@ class Relayer:
         secret, body)``)."""
         hops = [*parse_hops(c.hops), Hop(self.hub.settings.hub_id, c.accepted_at)]
         try:
-            if c.target == "relay":
+            if c.target is Target.RELAY:
                 headers = {
                     "Authorization": f"Bearer {c.secret}",
-                    HOPS_HEADER: ",".join(h.token for h in hops),
+                    HOPS_HEADER: format_hops(hops),
                     "Content-Type": "application/xml",
                 }
                 with self.hub.blobs.open(c.payload_key) as fh:  # streamed, not read whole

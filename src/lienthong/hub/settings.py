@@ -1,20 +1,29 @@
-"""Settings from environment variables (``LIENTHONG_*``) or one TOML file.
+"""The hub's settings, from environment variables (``LIENTHONG_*``) or one TOML file
+(``LIENTHONG_CONFIG``); see :func:`lienthong.core.config.load`.
 
-Precedence: explicit arguments > environment > the file named by ``LIENTHONG_CONFIG`` >
-defaults. The embedded default needs nothing: SQLite and a local folder under the data
-directory, created on first start.
+The embedded default needs nothing: SQLite and a local folder under the data directory,
+created on first start.
 """
 
 from __future__ import annotations
 
-import os
-import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-_PREFIX = "LIENTHONG_"
+from lienthong.core.config import load
+
 ROLES = ("national", "provincial", "ministry")
+
+
+class SignaturePolicy(StrEnum):
+    """Signatures on intake: ``require`` (reject unless the PDF signatures are valid and the
+    package signature is not invalid), ``flag`` (accept and record), ``off``."""
+
+    REQUIRE = "require"
+    FLAG = "flag"
+    OFF = "off"
 
 
 @dataclass(frozen=True)
@@ -34,9 +43,8 @@ class Settings:
     #: (agencies it does not serve go to the peer serving their level-1 code, else up to
     #: its default ``*`` peer).
     role: str = "provincial"
-    #: Signatures on intake: ``require`` (reject unless the PDF signatures are valid and
-    #: the package signature is not invalid), ``flag`` (accept and record), ``off``.
-    signature_policy: str = "flag"
+    #: Signatures on intake (see :class:`SignaturePolicy`).
+    signature_policy: SignaturePolicy = SignaturePolicy.FLAG
     #: Trusted roots and CRLs for verification (PEM/DER files); default ``<data dir>/trust``.
     trust_dir: Path | None = None
     #: A lienthong CA directory whose CRLs this hub serves at ``/pki/root.crl`` and
@@ -65,28 +73,17 @@ class Settings:
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        env = dict(os.environ if environ is None else environ)
-        values: dict[str, Any] = {}
-        config = env.get(f"{_PREFIX}CONFIG")
-        if config:
-            with open(config, "rb") as fh:
-                values.update(tomllib.load(fh))
-        for f in fields(cls):
-            raw = env.get(_PREFIX + f.name.upper())
-            if raw is not None and f.name != "extra":
-                values[f.name] = raw
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**{k: _coerce(k, v) for k, v in values.items() if k in _FIELD_NAMES})
-
-
-_FIELD_NAMES = {f.name for f in fields(Settings)}
+        """Explicit arguments > environment > the ``LIENTHONG_CONFIG`` file > defaults."""
+        return load(cls, prefix="LIENTHONG_", environ=environ, overrides=overrides, coerce=_coerce)
 
 
 def _coerce(name: str, value: Any) -> Any:
     if name in {"data_dir", "trust_dir", "ca_dir"}:
         return Path(value)
-    if name == "signature_policy" and str(value) not in {"require", "flag", "off"}:
-        raise ValueError(f"signature_policy must be require, flag or off, not {value!r}")
+    if name == "signature_policy":
+        if str(value) not in {p.value for p in SignaturePolicy}:
+            raise ValueError(f"signature_policy must be require, flag or off, not {value!r}")
+        return SignaturePolicy(str(value))
     if name == "role" and str(value) not in ROLES:
         raise ValueError(f"role must be national, provincial or ministry, not {value!r}")
     if name in {"max_package_bytes", "signature_window_seconds", "port", "relay_lease_seconds"}:

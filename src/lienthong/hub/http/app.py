@@ -1,0 +1,120 @@
+"""The hub's HTTP application: the national platform's API at the root, our REST API under
+``/api/v1``, the admin API under ``/api/admin/v1``, health, readiness, CRLs and metrics; the
+hub's worker starts and stops with it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from lienthong.hub.errors import HubError
+from lienthong.hub.http import admin, rest, vdxp
+from lienthong.hub.models import OutboxEntry
+from lienthong.hub.outbox.queue import State
+from lienthong.hub.runtime import Hub
+
+log = logging.getLogger("lienthong.hub")
+
+
+def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if start_worker:
+            hub.start_worker()
+            hub.wake()
+        yield
+        hub.stop_worker()
+
+    app = FastAPI(
+        title="lienthong hub",
+        version="1.0",
+        description=(
+            "Trục liên thông văn bản — REST API v1 (`/api/v1`) và API tương thích trục quốc "
+            "gia (`/sendEdoc`, …). Exchange hub: REST API v1 and the national platform's API."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+
+    @app.exception_handler(HubError)
+    async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
+        hub.metrics.inc(f'lienthong_errors_total{{code="{exc.code}"}}')
+        log.info(
+            "request.refused",
+            extra={
+                "code": exc.code,
+                "status": exc.status,
+                "path": _request.url.path,
+                "field": exc.field,
+            },
+        )
+        if _request.url.path.startswith("/api/"):
+            return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+        return vdxp.vdxp_error(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ())[1:])
+        error = HubError(
+            "REQUEST_INVALID",
+            f"Yêu cầu không hợp lệ ở {field or 'yêu cầu'}: {first.get('msg', '')}",
+            f"Invalid request at {field or 'request'}: {first.get('msg', '')}",
+            field=field,
+            status=422,
+        )
+        return await _hub_error(request, error)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "hub": hub.settings.hub_id, "role": hub.settings.role}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        try:
+            with hub.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # pragma: no cover - depends on the database being down
+            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/pki/{name}", include_in_schema=False)
+    def crl(name: str) -> Response:
+        """The CRLs of the lienthong CA this hub publishes (``LIENTHONG_CA_DIR``)."""
+        if hub.settings.ca_dir is None or name not in {"root.crl", "issuing.crl"}:
+            raise HubError(
+                "NOT_FOUND", "Không có danh sách thu hồi này", "No such revocation list", status=404
+            )
+        path = hub.settings.ca_dir / name
+        if not path.is_file():
+            raise HubError(
+                "NOT_FOUND", "Không có danh sách thu hồi này", "No such revocation list", status=404
+            )
+        return Response(path.read_bytes(), media_type="application/pkix-crl")
+
+    @app.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
+    def metrics() -> str:
+        return hub.metrics.render() + hub.read(_outbox_gauge)
+
+    app.include_router(rest.router)
+    app.include_router(admin.router)
+    app.include_router(vdxp.router)
+    return app
+
+
+def _outbox_gauge(session: Session) -> str:
+    """Outbox entries by state (local dispatch, relays, pushes together)."""
+    counts = dict(
+        session.execute(select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)).all()
+    )
+    lines = ["# TYPE lienthong_outbox gauge"]
+    for state in (State.PENDING, State.INFLIGHT, State.DEAD):
+        lines.append(f'lienthong_outbox{{state="{state}"}} {counts.get(state, 0)}')
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,141 @@
+"""What the routes share: the running hub, the caller (a system by its API key or by its
+signed ``XroadVnpt-*`` headers, an operator by its key), request bodies spooled to disk, and
+running blocking work off the event loop."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from lienthong.hub import authn
+from lienthong.hub.errors import HubError
+from lienthong.hub.intake import Body
+from lienthong.hub.models import Operator, System
+from lienthong.hub.runtime import Hub
+from lienthong.protocol.xroad import VerifiedRequest
+
+log = logging.getLogger("lienthong.hub")
+T = TypeVar("T")
+
+
+def hub_of(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(hub_of)]
+
+
+async def in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Blocking work (database, files) in the thread pool, from an ``async`` route."""
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def too_large(limit: int) -> HubError:
+    return HubError(
+        "HUB_TOO_LARGE",
+        f"Gói tin vượt giới hạn {limit} byte",
+        f"The package exceeds the limit of {limit} bytes",
+        status=413,
+    )
+
+
+# ----------------------------------------------------------------------------- callers
+
+
+def _system(hub: HubDep, authorization: Annotated[str | None, Header()] = None) -> System:
+    key = authn.bearer_key(authorization)
+    return hub.read(authn.system_for_key, api_key=key)
+
+
+def _operator(hub: HubDep, authorization: Annotated[str | None, Header()] = None) -> Operator:
+    key = authn.bearer_key(authorization)
+    return hub.read(authn.operator_for_key, api_key=key)
+
+
+#: A connected system, by ``Authorization: Bearer <API key>`` (REST API v1).
+SystemCaller = Annotated[System, Depends(_system)]
+#: An operator, by its own bearer key (admin API).
+OperatorCaller = Annotated[Operator, Depends(_operator)]
+
+
+@dataclass(frozen=True)
+class SignedCall:
+    """A national-platform request whose ``XroadVnpt-*`` signature holds."""
+
+    system: System
+    verified: VerifiedRequest
+
+
+def _signed(request: Request, hub: HubDep) -> SignedCall:
+    window = timedelta(seconds=hub.settings.signature_window_seconds)
+    try:
+        system, verified = hub.run_once(
+            authn.authenticate_signed,
+            headers=dict(request.headers),
+            path=request.url.path,
+            window=window,
+        )
+    except IntegrityError:  # a concurrent identical signature lost the insert race: a replay
+        raise authn.replayed() from None
+    return SignedCall(system, verified)
+
+
+#: A system, by the national platform's signed headers.
+SignedCaller = Annotated[SignedCall, Depends(_signed)]
+
+
+# ----------------------------------------------------------------------------- bodies
+
+
+async def spool(hub: Hub, request: Request, *, slack: int = 0) -> Body:
+    """Stream the request body to a temporary file, hashing it, refusing anything over the
+    size limit before and while reading (413). ``slack`` admits the extra ``\\r\\n`` the
+    official SDK appends (the caller checks the size after trimming)."""
+    limit = hub.settings.max_package_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit + slack:
+        raise too_large(limit)
+    h = hashlib.sha256()  # over everything but the last two bytes seen so far
+    tail = b""
+    size = 0
+    fh = tempfile.NamedTemporaryFile(dir=hub.tmp_dir, prefix="body-", delete=False)  # noqa: SIM115
+    path = Path(fh.name)
+    try:
+        with fh:
+            async for chunk in request.stream():
+                if not chunk:
+                    continue
+                size += len(chunk)
+                if size > limit + slack:
+                    raise too_large(limit)
+                fh.write(chunk)
+                data = tail + chunk
+                h.update(data[:-2])
+                tail = data[-2:]
+    except ClientDisconnect:
+        path.unlink(missing_ok=True)
+        log.info("request.disconnected", extra={"path": request.url.path, "bytes": size})
+        raise HubError(
+            "REQUEST_INCOMPLETE",
+            "Bên gửi ngắt kết nối trước khi gửi hết gói tin",
+            "The client disconnected before the whole package arrived",
+            status=400,
+        ) from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    trimmed = h.hexdigest() if tail == b"\r\n" else None
+    h.update(tail)
+    return Body(path=path, sha256=h.hexdigest(), size=size, trimmed_sha256=trimmed)

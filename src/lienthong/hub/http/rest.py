@@ -1,0 +1,357 @@
+"""REST API v1: our own, documented by OpenAPI (``/openapi.json``, ``/docs``).
+
+Authentication: ``Authorization: Bearer <API key>`` of a registered system (an operator's key
+is refused: 403 ``AUTH_SYSTEM_KEY_REQUIRED``; see :mod:`lienthong.hub.authn`). Every error is
+``{"error": {"code", "field", "message_vi", "message_en"}}`` with a stable code. Shapes are in
+:mod:`lienthong.protocol.rest`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as FastApiPath
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from lienthong.edxml.builder import wire_content_type
+from lienthong.edxml.parser import parse
+from lienthong.hub import directory, intake, mailbox
+from lienthong.hub.deliveries import RecipientOutcome
+from lienthong.hub.errors import HubError, not_found
+from lienthong.hub.federation import check_hops
+from lienthong.hub.http.deps import HubDep, SystemCaller, in_thread, spool
+from lienthong.protocol.hops import HOPS_HEADER, parse_hops
+from lienthong.protocol.rest import (
+    AcceptOut,
+    AckIn,
+    AgencyOut,
+    InboxItemOut,
+    InboxOut,
+    RecipientOut,
+    StatusIn,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["v1"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Thiếu hoặc sai khóa API / missing or wrong API key"},
+    403: {"description": "Khóa của người vận hành / an operator's key (AUTH_SYSTEM_KEY_REQUIRED)"},
+    404: {"description": "Không tìm thấy / not found"},
+}
+#: Message ids are UUIDs; anything else is refused before it reaches the database.
+MessageId = Annotated[str, FastApiPath(pattern=r"^[0-9a-fA-F-]{36}$", description="message id")]
+_MAX_CURSOR = 2**62
+
+
+def _recipients(outcomes: list[RecipientOutcome]) -> list[RecipientOut]:
+    return [
+        RecipientOut(
+            agency=o.agency_code,
+            state=o.state,
+            failure_code=o.failure_code,
+            failure_reason=o.failure_reason,
+        )
+        for o in outcomes
+    ]
+
+
+def _accept_out(result: intake.AcceptResult) -> AcceptOut:
+    return AcceptOut(
+        message_id=result.message_id,
+        kind="status" if result.kind == "status" else "edoc",
+        duplicate=result.duplicate,
+        code="ALREADY_ACCEPTED" if result.duplicate else "ACCEPTED",
+        recipients=_recipients(result.recipients),
+    )
+
+
+@router.post(
+    "/packages",
+    response_model=AcceptOut,
+    status_code=201,
+    summary="Gửi gói tin / send a package",
+    responses={
+        **_ERRORS,
+        200: {"model": AcceptOut, "description": "already accepted"},
+        413: {"description": "too large"},
+        422: {"description": "invalid package"},
+        403: {"description": "may not send as this agency"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/xml": {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def send_package(
+    request: Request,
+    hub: HubDep,
+    system: SystemCaller,
+    kind: Annotated[Literal["edoc", "status"] | None, Query()] = None,
+) -> Any:
+    """The body is the .edxml package itself (streamed, size-limited)."""
+    raw_hops = request.headers.get(HOPS_HEADER)
+    if raw_hops and not system.peer:
+        raise HubError(
+            "HUB_HOPS_FORBIDDEN",
+            f"Chỉ trục ngang hàng được gửi tiêu đề {HOPS_HEADER}",
+            f"Only peer hubs may send the {HOPS_HEADER} header",
+            field=HOPS_HEADER,
+            status=403,
+        )
+    hops = check_hops(raw_hops, hub.settings.hub_id)
+    body = await spool(hub, request)
+    result = await in_thread(
+        intake.receive, hub, system=system, body=body, kind=kind, hops=hops or None
+    )
+    if hops:  # the hub that just sent us this is up: stop waiting to relay to it
+        await in_thread(hub.relayer.peer_alive, parse_hops(hops)[-1].hub_id)
+    out = _accept_out(result)
+    if result.duplicate:
+        return JSONResponse(out.model_dump(), status_code=200)
+    return out
+
+
+@router.get("/inbox", response_model=InboxOut, responses=_ERRORS, summary="Hộp thư đến / inbox")
+def get_inbox(
+    hub: HubDep,
+    system: SystemCaller,
+    kind: Annotated[Literal["edoc", "status"] | None, Query()] = None,
+    after: Annotated[int, Query(ge=0, le=_MAX_CURSOR)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> InboxOut:
+    items = hub.read(
+        mailbox.inbox,
+        system=system,
+        kind=kind,
+        after=after,
+        limit=limit,
+        hub_id=hub.settings.hub_id,
+    )
+    return InboxOut(
+        items=[
+            InboxItemOut(
+                message_id=i.message_id,
+                kind=i.kind,
+                sender=i.sender_code,
+                recipient=i.recipient_code,
+                state=i.state,
+                document_id=i.document_id,
+                code_number=i.code_number,
+                code_notation=i.code_notation,
+                subject=i.subject,
+                status_code=i.status_code,
+                size=i.size,
+                accepted_at=_utc(i.created_at),
+            )
+            for i in items
+        ],
+        next_after=items[-1].delivery_id if len(items) == limit else None,
+    )
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+@router.get(
+    "/messages/{message_id}",
+    responses={**_ERRORS, 200: {"content": {"application/xml": {}}, "description": "the package"}},
+    response_class=StreamingResponse,
+    summary="Lấy gói tin / fetch a package",
+    description=(
+        "Gói tin kèm một TraceHeader cho mỗi trục đã đi qua (trục này sau cùng); "
+        "`as_sent=true`: đúng các byte nơi gửi đã gửi (để tự kiểm tra chữ ký gói tin). / "
+        "The package with one TraceHeader per hub it passed through (this one last); "
+        "`as_sent=true`: the exact bytes the sender sent (to verify its package signature)."
+    ),
+)
+def get_message(
+    hub: HubDep,
+    system: SystemCaller,
+    message_id: MessageId,
+    as_sent: Annotated[bool, Query()] = False,
+) -> StreamingResponse:
+    hub_id = "" if as_sent else hub.settings.hub_id
+    got = hub.run(
+        mailbox.fetch, system=system, message_id=message_id, blobs=hub.blobs, hub_id=hub_id
+    )
+    return StreamingResponse(
+        _iterate(got.stream),
+        media_type="application/xml",
+        headers={
+            "X-Message-Kind": got.message.kind,
+            "Content-Length": str(got.size),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _iterate(stream: BinaryIO, chunk: int = 1 << 20) -> Iterator[bytes]:
+    try:
+        while data := stream.read(chunk):
+            yield data
+    finally:
+        stream.close()
+
+
+#: ``type/subtype`` made of RFC 7230 token characters (ASCII only, no parameters).
+_MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
+
+
+def _safe_media_type(declared: str) -> str:
+    """The sender's declared content type if it is a plain ``type/subtype``, else bytes."""
+    media_type = declared.split(";", 1)[0].strip()
+    return media_type if _MEDIA_TYPE.fullmatch(media_type) else "application/octet-stream"
+
+
+@router.get(
+    "/messages/{message_id}/attachments/{index}",
+    responses=_ERRORS,
+    response_class=StreamingResponse,
+    summary="Tải một tệp đính kèm / stream one attachment (1-based)",
+)
+def get_attachment(
+    hub: HubDep,
+    system: SystemCaller,
+    message_id: MessageId,
+    index: int,
+) -> StreamingResponse:
+    stream = hub.run(mailbox.fetch, system=system, message_id=message_id, blobs=hub.blobs).stream
+    fd, spooled = tempfile.mkstemp(dir=hub.tmp_dir, prefix="att-")
+    tmp = Path(spooled)
+    try:
+        with open(fd, "wb") as out, stream:
+            shutil.copyfileobj(stream, out, 1 << 20)
+        package = parse(tmp, limits=hub.limits)
+    finally:
+        tmp.unlink(missing_ok=True)
+    attachments = getattr(package, "attachments", [])
+    if not 1 <= index <= len(attachments) or attachments[index - 1].content is None:
+        package.close()
+        raise not_found("tệp đính kèm", "attachment", f"{message_id}/{index}")
+    att = attachments[index - 1]
+    blob = att.content
+    assert blob is not None
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield from blob.chunks()
+        finally:
+            package.close()
+
+    name = (att.name or f"attachment-{index}").replace('"', "")
+    return StreamingResponse(
+        chunks(),
+        media_type=_safe_media_type(wire_content_type(att)),
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Content-Length": str(blob.size),
+            "X-Content-SHA256": blob.sha256,
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.post(
+    "/messages/{message_id}/ack",
+    response_model=list[RecipientOut],
+    responses=_ERRORS,
+    summary="Xác nhận đã nhận / acknowledge (transport)",
+)
+def ack_message(
+    hub: HubDep, system: SystemCaller, message_id: MessageId, ack: AckIn | None = None
+) -> list[RecipientOut]:
+    ack = ack or AckIn()
+    outcomes = hub.run(
+        mailbox.acknowledge, system=system, message_id=message_id, ok=ack.ok, reason=ack.reason
+    )
+    return _recipients(outcomes)
+
+
+@router.post(
+    "/messages/{message_id}/status",
+    response_model=AcceptOut,
+    status_code=201,
+    responses={**_ERRORS, 403: {"description": "agency not served by the caller"}},
+    summary="Gửi trạng thái xử lý / send a processing status",
+)
+def send_status(
+    hub: HubDep, system: SystemCaller, message_id: MessageId, status: StatusIn
+) -> AcceptOut:
+    """The hub writes the status package (edXML) for the caller and routes it: statuses
+    01–06, 15, 16 from a recipient go back to the document's sender; 13 (the sender asks
+    for the document back) goes to the named recipient."""
+    data = hub.read(
+        mailbox.status_package,
+        system=system,
+        message_id=message_id,
+        agency=status.agency,
+        status_code=status.status_code,
+        description=status.description,
+        staff=status.staff,
+        recipient=status.recipient,
+    )
+    body = intake.body_from_bytes(hub.tmp_dir, data)
+    return _accept_out(intake.receive(hub, system=system, body=body, kind="status"))
+
+
+@router.get(
+    "/messages/{message_id}/timeline",
+    responses=_ERRORS,
+    summary="Diễn biến theo từng nơi nhận / per-recipient timeline",
+)
+def get_timeline(hub: HubDep, system: SystemCaller, message_id: MessageId) -> dict[str, Any]:
+    return hub.read(mailbox.timeline, system=system, message_id=message_id)
+
+
+@router.get("/sent", responses=_ERRORS, summary="Văn bản đã gửi / sent messages")
+def get_sent(
+    hub: HubDep,
+    system: SystemCaller,
+    kind: Annotated[Literal["edoc", "status"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    return [
+        {**mailbox.message_json(m), "recipients": [mailbox.delivery_json(d) for d in ds]}
+        for m, ds in hub.read(mailbox.sent, system=system, kind=kind, limit=limit)
+    ]
+
+
+@router.get(
+    "/agencies",
+    response_model=list[AgencyOut],
+    responses=_ERRORS,
+    summary="Danh bạ cơ quan (tìm không dấu) / agency directory (diacritic-insensitive)",
+)
+def get_agencies(
+    hub: HubDep,
+    system: SystemCaller,
+    q: Annotated[str, Query(max_length=200, pattern=r"^[^\x00]*$")] = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=_MAX_CURSOR)] = 0,
+) -> list[AgencyOut]:
+    rows = hub.read(directory.search_agencies, query=q, limit=limit, offset=offset)
+    return [
+        AgencyOut(
+            code=a.code,
+            name=a.name,
+            parent_code=a.parent_code,
+            level=a.level,
+            active=a.active,
+            old_code=a.old_code,
+        )
+        for a in rows
+    ]

@@ -1,0 +1,301 @@
+"""Routing: where each recipient of an accepted message goes, and what a revocation,
+a replacement or a status does to earlier messages.
+
+A recipient served by a (non-peer) system of this hub gets a local delivery; otherwise the
+peer serving its level-1 code (else the default peer) gets a relay — except a hub the
+package already came through, which routes it itself. A known agency nobody serves yet waits
+here; an unknown or inactive one fails individually. A status goes to ``ResponseFor/OrganId``
+and is linked to the original only when it comes from a party of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from lienthong.edxml.model import Edoc, Status
+from lienthong.hub import audit
+from lienthong.hub.deliveries import NOT_FETCHED, RecipientOutcome, transition
+from lienthong.hub.directory import find_agency
+from lienthong.hub.errors import HubError
+from lienthong.hub.federation import route_for
+from lienthong.hub.models import Delivery, DeliveryState, Message, System, SystemAgency, utcnow
+from lienthong.hub.outbox.queue import DISPATCH, Action, enqueue
+from lienthong.protocol.hops import parse_hops
+
+#: Receiver statuses move the original delivery's business status; 13 comes from the sender.
+SENDER_STATUSES = {"13"}
+
+
+def route(session: Session, *, message: Message, package: Edoc | Status) -> list[RecipientOutcome]:
+    """One delivery per recipient of a new message (flushed), the outbox entries for local
+    dispatch and for each peer relayed to; refuses a relayed package that can go nowhere."""
+    if isinstance(package, Status):
+        outcomes = _route_status(session, message=message, status=package)
+    else:
+        outcomes = _route_edoc(session, message=message, edoc=package)
+    _refuse_unroutable(message, outcomes)
+    enqueue(session, message_id=message.id, action=DISPATCH)
+    session.flush()
+    peers = session.scalars(
+        select(Delivery.peer_id)
+        .where(Delivery.message_id == message.id, Delivery.peer_id.is_not(None))
+        .distinct()
+    ).all()
+    for peer_id in peers:
+        enqueue(session, message_id=message.id, action=Action.relay(str(peer_id)))
+    return outcomes
+
+
+def served_locally(session: Session, code: str) -> bool:
+    """Whether a (non-peer) system of this hub serves ``code``."""
+    return (
+        session.scalars(
+            select(SystemAgency.agency_code)
+            .join(System, System.id == SystemAgency.system_id)
+            .where(
+                SystemAgency.agency_code == code, System.peer.is_(False), System.active.is_(True)
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _resolve(session: Session, code: str) -> tuple[str, str | None, str | None]:
+    """(canonical code, failure code, peer id): served here → local; otherwise the peer
+    that serves its level-1 code (or the default peer); a known agency nobody serves yet
+    waits here; an unknown one fails."""
+    canonical, failure = recipient(session, code)
+    if failure == "HUB_RECIPIENT_INACTIVE" or served_locally(session, canonical):
+        return canonical, failure, None
+    peer = route_for(session, canonical)
+    if peer is not None:
+        return canonical, None, peer.id
+    return canonical, failure, None
+
+
+def recipient(session: Session, code: str) -> tuple[str, str | None]:
+    """(canonical code, failure code or None)."""
+    agency = find_agency(session, code=code)
+    if agency is None:
+        return code.strip(), "HUB_UNKNOWN_RECIPIENT"
+    if not agency.active:
+        return agency.code, "HUB_RECIPIENT_INACTIVE"
+    return agency.code, None
+
+
+_FAILURE_TEXT = {
+    "HUB_UNKNOWN_RECIPIENT": "Không có nơi nhận này trong danh bạ / unknown recipient",
+    "HUB_RECIPIENT_INACTIVE": "Nơi nhận đã ngừng hoạt động / recipient inactive",
+    "HUB_WITHDRAWN_BEFORE_FETCH": "Văn bản gốc đã được thu hồi trước khi nhận / "
+    "the original was withdrawn before it was fetched",
+}
+
+
+def _add_delivery(
+    session: Session,
+    message: Message,
+    code: str,
+    failure: str | None,
+    state: str | None = None,
+    peer_id: str | None = None,
+) -> RecipientOutcome:
+    state = state or (DeliveryState.FAILED.value if failure else DeliveryState.QUEUED.value)
+    reason = _FAILURE_TEXT.get(failure or "")
+    session.add(
+        Delivery(
+            message_id=message.id,
+            recipient_code=code,
+            state=state,
+            failure_code=failure,
+            failure_reason=reason,
+            peer_id=peer_id,
+        )
+    )
+    return RecipientOutcome(code, state, failure, reason)
+
+
+def _route_edoc(session: Session, *, message: Message, edoc: Edoc) -> list[RecipientOutcome]:
+    withdrawn: set[str] = set()
+    if message.business_type == 1:
+        addressed = {recipient(session, org.organ_id or "")[0] for org in edoc.recipients}
+        withdrawn = _revoke(session, message=message, recipients=addressed)
+    elif message.business_type == 3 and edoc.business and edoc.business.replacements:
+        for rep in edoc.business.replacements:
+            _supersede(
+                session,
+                message=message,
+                document_id=rep.document_id or "",
+                recipients=rep.organ_ids,
+            )
+    outcomes = []
+    seen: set[str] = set()
+    upstream = _upstream(message)
+    for org in edoc.recipients:
+        code, failure, peer_id = _resolve(session, org.organ_id or "")
+        if code in seen or peer_id in upstream:  # a hub the package came through routes it
+            continue
+        seen.add(code)
+        if failure is None and code in withdrawn:
+            # the original vanished from this inbox unseen: nothing left to revoke there
+            outcomes.append(
+                _add_delivery(
+                    session,
+                    message,
+                    code,
+                    "HUB_WITHDRAWN_BEFORE_FETCH",
+                    DeliveryState.REVOKED.value,
+                )
+            )
+        else:
+            outcomes.append(_add_delivery(session, message, code, failure, peer_id=peer_id))
+    return outcomes
+
+
+def _original(
+    session: Session, *, sender: str, document_id: str, before: Message
+) -> Message | None:
+    return session.scalars(
+        select(Message)
+        .where(
+            Message.kind == "edoc",
+            Message.sender_code == sender,
+            Message.document_id == document_id,
+            Message.id != before.id,
+            Message.business_type != 1,
+        )
+        .order_by(Message.created_at.desc())
+        .limit(1)
+    ).first()
+
+
+def _revoke(session: Session, *, message: Message, recipients: set[str]) -> set[str]:
+    """Withdraw the unfetched deliveries, to the revocation's own recipients, of every
+    earlier version of the document (the original and its updates); return those
+    recipients. A revocation addressed to one recipient leaves the others' copies."""
+    versions = session.scalars(
+        select(Message).where(
+            Message.kind == "edoc",
+            Message.sender_code == message.sender_code,
+            Message.document_id == (message.document_id or ""),
+            Message.id != message.id,
+            Message.business_type != 1,
+        )
+    ).all()
+    withdrawn: set[str] = set()
+    for original in versions:
+        withdrawn |= _withdraw(
+            session, original=original, by=message, event=audit.Event.REVOKED, only=recipients
+        )
+    return withdrawn
+
+
+def _supersede(
+    session: Session, *, message: Message, document_id: str, recipients: Sequence[str]
+) -> None:
+    original = _original(
+        session, sender=message.sender_code, document_id=document_id, before=message
+    )
+    if original is not None:
+        codes = {recipient(session, c)[0] for c in recipients} or None
+        _withdraw(session, original=original, by=message, event=audit.Event.SUPERSEDED, only=codes)
+
+
+def _withdraw(
+    session: Session, *, original: Message, by: Message, event: str, only: set[str] | None = None
+) -> set[str]:
+    rows = session.scalars(
+        select(Delivery).where(Delivery.message_id == original.id, Delivery.state.in_(NOT_FETCHED))
+    ).all()
+    withdrawn = set()
+    for d in rows:
+        code = d.recipient_code
+        if only is not None and code not in only:
+            continue
+        if not transition(session, d, DeliveryState.REVOKED.value, expected=NOT_FETCHED):
+            continue  # fetched meanwhile: that recipient gets the revocation instead
+        withdrawn.add(code)
+        audit.append(
+            session,
+            event=event,
+            message_id=original.id,
+            agency_code=code,
+            detail={"by": by.id},
+        )
+    return withdrawn
+
+
+def _upstream(message: Message) -> set[str | None]:
+    """The hubs a relayed package came through (their ids are their peer ids here)."""
+    return {hop.hub_id for hop in parse_hops(message.hops)}
+
+
+def _refuse_unroutable(message: Message, outcomes: list[RecipientOutcome]) -> None:
+    """A relayed package this hub can deliver to none of its recipients is refused: the
+    hub that sent it keeps it as a dead letter with this reason, and its sender sees the
+    failure, instead of a "relayed" that leads nowhere."""
+    hops = parse_hops(message.hops)
+    if not hops or any(o.state != DeliveryState.FAILED.value for o in outcomes):
+        return
+    last = hops[-1].hub_id
+    failed = [o for o in outcomes if o.failure_code]
+    cause = failed[0].failure_code if failed else "HUB_NO_ROUTE"
+    raise HubError(
+        "HUB_NO_ROUTE",
+        f"Trục {last} chuyển đến nhưng trục này không chuyển được cho nơi nhận nào ({cause})",
+        f"Relayed from hub {last}, but this hub can deliver to none of the recipients ({cause})",
+        field="To/OrganId",
+        status=422,
+        details={"recipients": [o.agency_code for o in outcomes], "cause": cause},
+    )
+
+
+def _route_status(session: Session, *, message: Message, status: Status) -> list[RecipientOutcome]:
+    rf = status.response_for
+    addressee, failure, peer_id = _resolve(session, rf.organ_id or "")
+    if peer_id in _upstream(message):
+        return []  # back where it came from: not ours to route
+    code = (status.status_code or "").strip()
+    if code in SENDER_STATUSES:
+        original = _original(
+            session, sender=message.sender_code, document_id=rf.document_id or "", before=message
+        )
+    else:
+        original = _original(
+            session, sender=addressee, document_id=rf.document_id or "", before=message
+        )
+    # only a party of the original may report on it: the recipient that reports
+    # (01–06, 15, 16) or the recipient asked to give it back (13)
+    party = addressee if code in SENDER_STATUSES else message.sender_code
+    if (
+        original is not None
+        and session.scalars(
+            select(Delivery.id).where(
+                Delivery.message_id == original.id, Delivery.recipient_code == party
+            )
+        ).first()
+        is None
+    ):
+        original = None
+    if original is not None:
+        message.refers_to = original.id
+        if code not in SENDER_STATUSES:
+            session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.message_id == original.id,
+                    Delivery.recipient_code == message.sender_code,
+                )
+                .values(business_status=code, updated_at=utcnow())
+            )
+        audit.append(
+            session,
+            event=audit.Event.STATUS,
+            message_id=original.id,
+            agency_code=message.sender_code,
+            detail={"status": code, "status_message": message.id},
+        )
+    return [_add_delivery(session, message, addressee, failure, peer_id=peer_id)]

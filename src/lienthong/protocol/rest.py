@@ -1,0 +1,82 @@
+"""Shapes of the REST API v1 (``/api/v1``) as the hub answers and a client sends them.
+
+Every error is ``{"error": ErrorBody}`` with a stable code, the field at fault and a message
+in Vietnamese and English.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    code: str
+    field: str = ""
+    message_vi: str
+    message_en: str
+
+
+class RecipientOut(BaseModel):
+    agency: str
+    state: str
+    failure_code: str | None = None
+    failure_reason: str | None = None
+
+
+class AcceptOut(BaseModel):
+    message_id: str
+    kind: Literal["edoc", "status"]
+    duplicate: bool = Field(description="true: this package was accepted before; nothing new")
+    code: str = Field(description="ACCEPTED or ALREADY_ACCEPTED")
+    recipients: list[RecipientOut]
+
+
+class InboxItemOut(BaseModel):
+    message_id: str
+    kind: str
+    sender: str
+    recipient: str
+    state: str
+    document_id: str | None
+    code_number: str | None
+    code_notation: str | None
+    subject: str | None
+    status_code: str | None
+    size: int
+    accepted_at: datetime
+
+
+class InboxOut(BaseModel):
+    items: list[InboxItemOut]
+    next_after: int | None = Field(description="cursor for the next page (null: no more)")
+
+
+class AckIn(BaseModel):
+    ok: bool = True
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class StatusIn(BaseModel):
+    agency: str = Field(description="the agency reporting (must be served by the caller)")
+    status_code: Literal["01", "02", "03", "04", "05", "06", "13", "15", "16"]
+    description: str = Field(default="", max_length=2000)
+    staff: dict[str, Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, max_length=8
+    )
+    recipient: str | None = Field(
+        default=None,
+        description="status 13 only: the recipient asked to give the document back "
+        "(may be left out when the document had a single recipient)",
+    )
+
+
+class AgencyOut(BaseModel):
+    code: str
+    name: str
+    parent_code: str | None
+    level: int
+    active: bool
+    old_code: str | None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "edxml_parse.py"
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "edxml_parse.py"
 LABELS = (
     "small: bare lxml.etree.fromstring",
     "small: parse(bytes)",

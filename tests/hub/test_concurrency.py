@@ -5,7 +5,7 @@ stays one valid line.
 The thread tests open two :class:`Hub` objects (two engines, two connection pools) on the
 same database and run on SQLite (one file, ``BEGIN IMMEDIATE``) and PostgreSQL
 (``FOR UPDATE SKIP LOCKED``). The process test starts two real OS processes
-(``tests/helpers/dispatch_worker.py``) on one PostgreSQL schema.
+(``tests/hub/helpers/dispatch_worker.py``) on one PostgreSQL schema.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "hub_intake.py"
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "hub_intake.py"
 LABELS = (
     "baseline: HTTP floor GET /healthz",
     "baseline: raw SQLite durable commit (20 KB row)",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "signatures.py"
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "signatures.py"
 LABELS = (
     "PDF verify_pdf, RSA-2048 (person + org)",
     "bare: 2 x RSA-2048 verify + SHA-256",

@@ -5,7 +5,7 @@ The test document is one A4 page made with fpdf2: Vietnamese text and the signat
 :data:`lienthong.pki.pdf.PERSON_BOX`. The visual checks render page 1 with pypdfium2 at
 100 dpi and find the blue (signature) and red (seal) ink by colour.
 
-``LIENTHONG_WRITE_DOCS=1 pytest tests/test_pki_pdf.py -k visual`` rewrites
+``LIENTHONG_WRITE_DOCS=1 pytest tests/pki/test_pdf_signatures.py -k visual`` rewrites
 ``docs/images/signed-example.png``.
 """
 
@@ -52,7 +52,7 @@ from pki_factory import AGENCY, AGENCY_NAME, OTHER_AGENCY, P12_PASSWORD, without
 
 DPI = 100
 SIGNER = "Nguyễn Văn An"
-DOCS_IMAGE = Path(__file__).resolve().parent.parent / "docs" / "images" / "signed-example.png"
+DOCS_IMAGE = Path(__file__).resolve().parents[2] / "docs" / "images" / "signed-example.png"
 
 # --------------------------------------------------------------------------- documents
 

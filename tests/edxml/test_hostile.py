@@ -17,7 +17,7 @@ Bounded resources:
   so a hang or a runaway allocation fails that test; a ``faulthandler`` watchdog also stops
   the run (with tracebacks) if an in-process case ever hangs.
 
-Run as a script (``python tests/test_hostile.py``) the module executes the corpus and prints
+Run as a script (``python tests/edxml/test_hostile.py``) the module executes the corpus and prints
 one JSON line per case: that is what the subprocess guard does.
 """
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "federation.py"
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "federation.py"
 ONE = "Hưng Bình → h41 → Lê Lợi"
 THREE = "Hưng Bình → h41 → vn → h42 → Bắc Hà"
 NUMBER = r"([\d,]+(?:\.\d+)?)"

@@ -601,6 +601,25 @@ def test_statuses_01_to_06_from_the_recipient_reach_the_original_sender(ex: Exch
         assert [e["event"] for e in timeline["events"]].count("status") == 5
 
 
+def test_a_status_arriving_late_never_moves_the_business_status_back(ex: Exchange) -> None:
+    """Statuses cross hubs on parallel relays: 03 may arrive before 01."""
+    original = ex.send("sys.stttt", ex.edoc(to=(VPCP,)))
+    ex.hub.dispatch_now()
+    ex.fetch("sys.vpcp", original.message_id)
+    ex.send("sys.vpcp", ex.status("03"))
+    late = ex.send("sys.vpcp", ex.status("01"))
+    assert ex.message(late.message_id).refers_to == original.message_id
+    assert ex.deliveries(original.message_id)[VPCP].business_status == "03"
+    ex.send("sys.vpcp", ex.status("05"))
+    ex.send("sys.vpcp", ex.status("04"))
+    assert ex.deliveries(original.message_id)[VPCP].business_status == "05"
+    ex.send("sys.vpcp", ex.status("15"))  # outside the sequence: always recorded
+    assert ex.deliveries(original.message_id)[VPCP].business_status == "15"
+    ex.hub.dispatch_now()
+    codes = [i.status_code for i in ex.inbox("sys.stttt", kind="status")]
+    assert codes == ["03", "01", "05", "04", "15"]  # every status still reaches the sender
+
+
 def test_status_13_from_the_sender_goes_to_the_recipient_who_answers_15(ex: Exchange) -> None:
     original = ex.send("sys.stttt", ex.edoc())
     ex.hub.dispatch_now()

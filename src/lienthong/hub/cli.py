@@ -519,7 +519,7 @@ def deadletter_show(entry_id: int, data_dir: Path | None = DataDir) -> None:
 
     try:
         with _hub(data_dir) as hub:
-            entry = hub.read(lambda s: deadletters.get_dead_letter(s, entry_id=entry_id))
+            entry = hub.read(deadletters.get_dead_letter, entry_id=entry_id)
     except HubError as exc:
         raise _fail(exc) from None
     dump(entry.model_dump(mode="json"))
@@ -540,9 +540,10 @@ def deadletter_replay(entry_id: int, data_dir: Path | None = DataDir) -> None:
     try:
         with _hub(data_dir) as hub:
             hub.run(
-                lambda s: deadletters.replay_dead_letter(
-                    s, entry_id=entry_id, operator=None, via=f"cli:{user}" if user else "cli"
-                )
+                deadletters.replay_dead_letter,
+                entry_id=entry_id,
+                operator=None,
+                via=f"cli:{user}" if user else "cli",
             )
     except HubError as exc:
         raise _fail(exc) from None

@@ -27,6 +27,10 @@ from lienthong.protocol.hops import parse_hops
 
 #: Receiver statuses move the original delivery's business status; 13 comes from the sender.
 SENDER_STATUSES = {"13"}
+#: Stages of the processing sequence (02 and 03 are the two answers at one stage). Statuses
+#: cross hubs on parallel relays, so they may arrive out of order: a late one never moves a
+#: delivery's business status back (it is still recorded and delivered).
+_STAGE = {"01": 1, "02": 2, "03": 2, "04": 3, "05": 4, "06": 5}
 
 
 def route(session: Session, *, message: Message, package: Edoc | Status) -> list[RecipientOutcome]:
@@ -283,11 +287,14 @@ def _route_status(session: Session, *, message: Message, status: Status) -> list
     if original is not None:
         message.refers_to = original.id
         if code not in SENDER_STATUSES:
+            later = [c for c, stage in _STAGE.items() if stage > _STAGE.get(code, 0)]
             session.execute(
                 update(Delivery)
                 .where(
                     Delivery.message_id == original.id,
                     Delivery.recipient_code == message.sender_code,
+                    Delivery.business_status.is_(None)
+                    | Delivery.business_status.not_in(later if code in _STAGE else []),
                 )
                 .values(business_status=code, updated_at=utcnow())
             )

@@ -148,19 +148,17 @@ class Relayer:
         queue goes now instead of after the rest of its backoff."""
         action = str(queue.Action.relay(peer_id))
         if self.breaker.clear(action):
-            self.hub.run(lambda s: queue.bring_forward(s, action=action))
+            self.hub.run(queue.bring_forward, action=action)
             self.hub.wake()
 
     def run_once(self) -> int:
         """One round; returns how many attempts were made."""
         blocked = self.breaker.blocked()
         claims = self.hub.run(
-            lambda s: queue.claim(
-                s,
-                limit=4 * self.concurrency,
-                exclude=blocked,
-                lease=timedelta(seconds=self.hub.settings.relay_lease_seconds),
-            )
+            queue.claim,
+            limit=4 * self.concurrency,
+            exclude=blocked,
+            lease=timedelta(seconds=self.hub.settings.relay_lease_seconds),
         )
         if not claims:
             return 0
@@ -190,7 +188,7 @@ class Relayer:
 
             self.hub.run(settle)
         if held:
-            self.hub.run(lambda s: queue.release(s, entry_ids=[c.entry_id for c in held]))
+            self.hub.run(queue.release, entry_ids=[c.entry_id for c in held])
         self.hub.metrics.inc("lienthong_relay_attempts_total", made)
         return made
 

@@ -116,7 +116,7 @@ def list_agencies(session: Session) -> Sequence[Agency]:
 
 def subtree(session: Session, *, code: str) -> set[str]:
     """The agency and every agency below it."""
-    parents = dict(session.execute(select(Agency.code, Agency.parent_code)).tuples().all())
+    parents = {c: p for c, p in session.execute(select(Agency.code, Agency.parent_code)).all()}
     out = {code}
     changed = True
     while changed:

@@ -20,7 +20,8 @@ def _public_holidays(year: int) -> frozenset[date]:
 
 
 def overrides(session: Session) -> dict[date, bool]:
-    return dict(session.execute(select(HolidayOverride.day, HolidayOverride.working)).tuples())
+    rows = session.execute(select(HolidayOverride.day, HolidayOverride.working)).all()
+    return {day: working for day, working in rows}
 
 
 def is_working_day(day: date, overrides: dict[date, bool] | None = None) -> bool:

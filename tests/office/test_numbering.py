@@ -3,6 +3,7 @@ documents, distinct and gap-free under concurrent registration (SQLite and Postg
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -139,10 +140,8 @@ def test_a_failed_registration_gives_its_number_to_the_next_one(
         incoming.register(s, who=clerk, document_id=first, register_id=province.register_id)
         raise Boom()
 
-    try:
+    with contextlib.suppress(Boom):
         office.run(fail_after_numbering)
-    except Boom:
-        pass
     doc = office.run(
         lambda s: incoming.register(
             s, who=clerk, document_id=second, register_id=province.register_id

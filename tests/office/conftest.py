@@ -294,3 +294,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
         if value or time.monotonic() > deadline:
             return value
         time.sleep(0.05)
+
+
+#: where the browser tests put the screenshots used by docs/user-guide-office.md
+REPO_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images" / "office"

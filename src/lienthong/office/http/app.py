@@ -69,6 +69,11 @@ PART_LABELS = {
     "cooperate": ("Phối hợp", "Co-operating"),
     "info": ("Để biết", "For information"),
 }
+OUTBOX_LABELS = {
+    "pending": ("đang chờ gửi", "waiting to be sent"),
+    "sent": ("đã gửi", "sent"),
+    "dead": ("không gửi được", "could not be sent"),
+}
 ROLE_LABELS = {
     "clerk": ("Văn thư", "Clerk"),
     "leader": ("Lãnh đạo", "Leader"),
@@ -137,6 +142,7 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
             VERDICTS=VERDICT_LABELS,
             PARTS=PART_LABELS,
             ROLES=ROLE_LABELS,
+            OUTBOX=OUTBOX_LABELS,
             csrf_field=CSRF_FIELD,
             today=today_vn(),
             path=request.url.path,

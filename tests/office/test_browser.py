@@ -209,7 +209,9 @@ def test_a_paper_document_is_entered_with_its_scan_and_found_without_diacritics(
     clerk.get_by_role("link", name="Văn bản đến", exact=True).click()
     clerk.get_by_label("Tìm kiếm (không cần dấu)").fill("quyet dinh dong hoa")
     results = clerk.locator("#results")
-    expect(results.get_by_role("link", name=re.compile("Đoàn kiểm tra xã Đông Hòa"))).to_be_visible()
+    expect(
+        results.get_by_role("link", name=re.compile("Đoàn kiểm tra xã Đông Hòa"))
+    ).to_be_visible()
     site.shot(clerk, "09-tim-kiem-khong-dau")
     clerk.get_by_label("Tìm kiếm (không cần dấu)").fill("quyet dinh tay son")
     expect(results).to_contain_text("Không tìm thấy văn bản nào.")

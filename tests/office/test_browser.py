@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import (
     PASSWORD,
     REPO_IMAGES,
@@ -30,7 +31,6 @@ from conftest import (
     free_port,
     start_hub,
 )
-
 from lienthong.office import hubsync
 from lienthong.office.http.app import create_app
 from lienthong.office.runtime import Office

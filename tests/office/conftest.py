@@ -298,3 +298,21 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
 
 #: where the browser tests put the screenshots used by docs/user-guide-office.md
 REPO_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images" / "office"
+
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def scanned_page(lines: list[str]) -> bytes:
+    """An image-only PDF (no text layer) of Vietnamese lines, as a scanner makes it."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("L", (2480, 300 + 150 * len(lines)), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(DEJAVU, 60)
+    for i, line in enumerate(lines):
+        draw.text((150, 100 + 150 * i), line, font=font, fill=0)
+    out = io.BytesIO()
+    img.save(out, format="PDF", resolution=300)
+    return out.getvalue()

@@ -29,6 +29,7 @@ from conftest import (
     ServerThread,
     edoc,
     free_port,
+    scanned_page,
     start_hub,
 )
 from lienthong.office import hubsync
@@ -193,7 +194,9 @@ def test_a_paper_document_is_entered_with_its_scan_and_found_without_diacritics(
     browser: Any, site: Site, tmp_path: Path
 ) -> None:
     scan = tmp_path / "ban-quet.pdf"
-    scan.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    scan.write_bytes(
+        scanned_page(["ỦY BAN NHÂN DÂN HUYỆN ĐÔNG SƠN", "Kế hoạch phòng chống thiên tai năm 2027"])
+    )
     clerk = new_page(browser, site, "vanthu")
     clerk.get_by_role("link", name="Nhập văn bản giấy").click()
     clerk.get_by_label("Cơ quan ban hành").fill("UBND huyện Đông Sơn (mẫu)")
@@ -215,6 +218,12 @@ def test_a_paper_document_is_entered_with_its_scan_and_found_without_diacritics(
     site.shot(clerk, "09-tim-kiem-khong-dau")
     clerk.get_by_label("Tìm kiếm (không cần dấu)").fill("quyet dinh tay son")
     expect(results).to_contain_text("Không tìm thấy văn bản nào.")
+
+    # a word that is only inside the scanned page, once the worker has OCRed it
+    clerk.goto(site.url + "/documents?q=phong+chong+thien+tai")
+    found = reload_until_link(clerk, "Quyết định thành lập Đoàn kiểm tra xã Đông Hòa", timeout=120)
+    expect(found).to_be_visible()
+    site.shot(clerk, "11-tim-trong-ban-quet")
 
 
 def test_another_agencys_document_by_url_is_404_and_forms_need_session_and_csrf(

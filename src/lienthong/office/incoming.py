@@ -45,6 +45,7 @@ from lienthong.office.models import (
     utcnow,
 )
 from lienthong.office.numbering import next_number
+from lienthong.office.textindex import wants_text
 from lienthong.office.workdays import add_working_days, overrides
 from lienthong.pki.credentials import TrustStore
 from lienthong.web.i18n import today_vn, vn_date
@@ -138,7 +139,7 @@ def _wrong_state(doc: Document) -> OfficeError:
     )
 
 
-def _search_text(doc: Document, extra: str = "") -> str:
+def search_text(doc: Document, extra: str = "") -> str:
     parts = [
         doc.subject,
         f"{doc.number}/{doc.notation}",
@@ -275,7 +276,9 @@ def receive(
                 continue
             content = att.content.read_bytes()
             key = blobs.put_bytes(content)
-            files.append((att.name or "tep-dinh-kem", att.content_type or "", len(content), key))
+            name, ctype = att.name or "tep-dinh-kem", att.content_type or ""
+            wanted = wants_text(name, ctype, content[:1100])
+            files.append((name, ctype, len(content), key, wanted))
         business = _int(package.business.doc_type) if package.business else 0
         out = Received()
         for code in todo:
@@ -304,10 +307,10 @@ def receive(
                 signature_verdict=verdict,
                 signature_report=report,
             )
-            doc.search_text = _search_text(doc)
+            doc.search_text = search_text(doc)
             session.add(doc)
             session.flush()
-            for name, ctype, size, key in files:
+            for name, ctype, size, key, wanted in files:
                 session.add(
                     DocumentFile(
                         document_id=doc.id,
@@ -315,6 +318,7 @@ def receive(
                         content_type=ctype[:100] or "application/octet-stream",
                         size=size,
                         sha256=key,
+                        text_state="pending" if wanted else "",
                     )
                 )
             _history(session, doc, "received", status="01", detail=f"{doc.issuer}")
@@ -431,7 +435,7 @@ def enter_paper(
         priority=data.priority,
         signature_verdict="paper",
     )
-    doc.search_text = _search_text(doc)
+    doc.search_text = search_text(doc)
     session.add(doc)
     session.flush()
     if scan is not None:
@@ -443,6 +447,7 @@ def enter_paper(
                 content_type=ctype[:100] or "application/octet-stream",
                 size=len(content),
                 sha256=blobs.put_bytes(content),
+                text_state="pending" if wants_text(name, ctype, content[:1100]) else "",
             )
         )
     _number(session, doc, reg)

@@ -247,6 +247,10 @@ class DocumentFile(Base):
     content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+    #: the file's text (PDF text layer, or Vietnamese OCR of a scan), folded into the
+    #: document's ``search_text``; ``text_state``: "" (no text to find), pending, done, failed
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_state: Mapped[str] = mapped_column(String(10), default="", index=True)
 
 
 class HistoryEntry(Base):

@@ -108,13 +108,15 @@ class Office:
         self._wake.set()
 
     def work_once(self, *, poll: bool = True) -> dict[str, int]:
-        """One round: poll the hub's inbox (when ``poll``), then send waiting statuses."""
-        from lienthong.office import hubsync
+        """One round: poll the hub's inbox (when ``poll``), send waiting statuses, then give
+        new attachments and scans their text (PDF text layer, OCR)."""
+        from lienthong.office import hubsync, textindex
 
-        done = {"received": 0, "statuses": 0}
+        done = {"received": 0, "statuses": 0, "texts": 0}
         if poll:
             done["received"] = hubsync.poll_once(self)
         done["statuses"] = hubsync.send_pending_statuses(self)
+        done["texts"] = textindex.process_pending(self)
         return done
 
     def start_worker(self) -> None:

@@ -510,6 +510,7 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         doc = await work(
             lambda s: incoming.enter_paper(s, who=who, data=data, scan=scan, blobs=office.blobs)
         )
+        office.wake()  # the worker OCRs the scan
         return back_to(f"/documents/{doc.id}?ok=registered")
 
     # ------------------------------------------------------------------ hub push

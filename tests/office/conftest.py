@@ -141,6 +141,7 @@ PEOPLE = [
     ("quantri", PROVINCE, "admin", "Hoàng Minh Quân", "Văn phòng", "Quản trị hệ thống"),
     ("vanthu.vp", DEPARTMENT, "clerk", "Đặng Thu Hà", "Phòng Hành chính", "Văn thư"),
     ("lanhdao.vp", DEPARTMENT, "leader", "Võ Văn Sơn", "Ban Lãnh đạo", "Chánh Văn phòng"),
+    ("quantri.vp", DEPARTMENT, "admin", "Bùi Thị Lan", "Phòng Hành chính", "Quản trị"),
 ]
 
 

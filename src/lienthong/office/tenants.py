@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,9 @@ from lienthong.office import audit
 from lienthong.office.errors import OfficeError, invalid, not_found
 from lienthong.office.models import Agency, Register, Role, Unit, User
 from lienthong.web.security import hash_password
+
+if TYPE_CHECKING:
+    from lienthong.office.accounts import Principal
 
 #: the incoming register every new agency gets (Decree 30 Art. 22)
 DEFAULT_INCOMING_REGISTER = "Sổ văn bản đến"
@@ -248,3 +252,127 @@ def people(session: Session, *, agency: str) -> list[Person]:
     ).all()
     out = [Person(u.id, u.username, u.full_name, u.role, n or "", u.title) for u, n in rows]
     return sorted(out, key=lambda p: fold(p.full_name))
+
+
+# --------------------------------------------------------------------------- administration
+
+
+def _require_admin(who: Principal) -> None:
+    if who.role != Role.ADMIN:
+        raise OfficeError(
+            "ROLE_FORBIDDEN",
+            "Chỉ quản trị viên được làm việc này",
+            "Only an administrator may do this",
+            status=403,
+        )
+
+
+def admin_scope(session: Session, *, who: Principal) -> list[str]:
+    """The agencies ``who`` administers: every agency for the province's administrator (an
+    admin of an agency without a parent), else their own."""
+    _require_admin(who)
+    if who.provincial_admin:
+        return [a.code for a in list_agencies(session)]
+    return [who.agency_code]
+
+
+def _in_scope(session: Session, who: Principal, agency: str) -> None:
+    if agency not in admin_scope(session, who=who):
+        raise not_found(f"cơ quan {agency}", f"agency {agency}")
+
+
+def admin_add_user(
+    session: Session,
+    *,
+    who: Principal,
+    username: str,
+    agency: str,
+    role: str,
+    full_name: str,
+    password: str,
+    unit: str | None = None,
+    title: str = "",
+) -> User:
+    _in_scope(session, who, agency)
+    return add_user(
+        session,
+        username=username,
+        agency=agency,
+        role=role,
+        full_name=full_name,
+        password=password,
+        unit=unit or None,
+        title=title,
+        by=who.username,
+    )
+
+
+def admin_add_agency(
+    session: Session, *, who: Principal, code: str, name: str, parent: str | None
+) -> Agency:
+    _require_admin(who)
+    if not who.provincial_admin:
+        raise OfficeError(
+            "ROLE_FORBIDDEN",
+            "Chỉ quản trị viên cấp tỉnh được thêm cơ quan",
+            "Only the province's administrator may add agencies",
+            status=403,
+        )
+    agency = add_agency(session, code=code, name=name, parent=parent or None)
+    audit.record(session, event="agency.added", username=who.username, agency=agency.code)
+    return agency
+
+
+def admin_unlock(session: Session, *, who: Principal, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise not_found("người dùng", "user")
+    _in_scope(session, who, user.agency_code)
+    user.locked_until = None
+    user.failed_logins = 0
+    audit.record(
+        session, event="account.unlocked", username=user.username, agency=user.agency_code,
+        detail=f"by {who.username}",
+    )  # fmt: skip
+    return user
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    full_name: str
+    role: str
+    unit: str
+    title: str
+    locked: bool
+
+
+def accounts_of(session: Session, *, who: Principal, agency: str) -> list[Account]:
+    from lienthong.office.models import utcnow
+
+    _in_scope(session, who, agency)
+    now = utcnow()
+    rows = session.execute(
+        select(User, Unit.name)
+        .outerjoin(Unit, Unit.id == User.unit_id)
+        .where(User.agency_code == agency)
+        .order_by(User.username)
+    ).all()
+    out = []
+    for u, unit in rows:
+        locked_until = u.locked_until
+        if locked_until is not None and locked_until.tzinfo is None:
+            locked_until = locked_until.replace(tzinfo=now.tzinfo)
+        out.append(
+            Account(
+                u.id,
+                u.username,
+                u.full_name,
+                u.role,
+                unit or "",
+                u.title,
+                bool(locked_until and locked_until > now),
+            )  # fmt: skip
+        )
+    return out

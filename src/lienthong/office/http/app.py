@@ -513,6 +513,69 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         office.wake()  # the worker OCRs the scan
         return back_to(f"/documents/{doc.id}?ok=registered")
 
+    # ------------------------------------------------------------------ administration
+
+    @app.get("/admin")
+    async def admin(request: Request) -> Response:
+        who = await who_is(request)
+        wanted = request.query_params.get("agency") or who.agency_code
+
+        def load(s: Session) -> dict[str, Any]:
+            scope = tenants.admin_scope(s, who=who)
+            agency = wanted if wanted in scope else who.agency_code
+            return {
+                "agencies": [a for a in tenants.list_agencies(s) if a.code in scope],
+                "agency": agency,
+                "accounts": tenants.accounts_of(s, who=who, agency=agency),
+                "units": tenants.units(s, agency=agency),
+            }
+
+        return render(
+            request, "admin.html", who, ok=request.query_params.get("ok"), **await work(load)
+        )
+
+    @app.post("/admin/users")
+    async def admin_user(request: Request) -> Response:
+        who = await who_is(request)
+        form = await checked_form(request, who)
+        agency = _text(form, "agency")
+        await work(
+            lambda s: tenants.admin_add_user(
+                s,
+                who=who,
+                username=_text(form, "username"),
+                agency=agency,
+                role=_text(form, "role"),
+                full_name=_text(form, "full_name"),
+                password=_text(form, "password"),
+                unit=_text(form, "unit"),
+                title=_text(form, "title"),
+            )
+        )
+        return back_to(f"/admin?agency={quote(agency)}&ok=user")
+
+    @app.post("/admin/users/{user_id}/unlock")
+    async def admin_unlock(request: Request, user_id: int) -> Response:
+        who = await who_is(request)
+        await checked_form(request, who)
+        user = await work(lambda s: tenants.admin_unlock(s, who=who, user_id=user_id))
+        return back_to(f"/admin?agency={quote(user.agency_code)}&ok=unlock")
+
+    @app.post("/admin/agencies")
+    async def admin_agency(request: Request) -> Response:
+        who = await who_is(request)
+        form = await checked_form(request, who)
+        agency = await work(
+            lambda s: tenants.admin_add_agency(
+                s,
+                who=who,
+                code=_text(form, "code"),
+                name=_text(form, "name"),
+                parent=_text(form, "parent") or None,
+            )
+        )
+        return back_to(f"/admin?agency={quote(agency.code)}&ok=agency")
+
     # ------------------------------------------------------------------ hub push
 
     @app.post("/hub/push", include_in_schema=False)

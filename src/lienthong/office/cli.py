@@ -197,3 +197,14 @@ def poll(data_dir: Path | None = DataDir, database_url: str | None = DatabaseUrl
         dump(office.work_once())
     finally:
         office.close()
+
+
+@office_app.command("sample")
+def sample(
+    data_dir: Path | None = DataDir,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Tạo tỉnh mẫu (cơ quan, người dùng mọi vai trò) / provision the sample province."""
+    from lienthong.office import sample as sample_module
+
+    dump({"logins": _run(data_dir, database_url, sample_module.provision)})

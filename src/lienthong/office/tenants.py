@@ -331,9 +331,12 @@ def admin_unlock(session: Session, *, who: Principal, user_id: int) -> User:
     user.locked_until = None
     user.failed_logins = 0
     audit.record(
-        session, event="account.unlocked", username=user.username, agency=user.agency_code,
+        session,
+        event="account.unlocked",
+        username=user.username,
+        agency=user.agency_code,
         detail=f"by {who.username}",
-    )  # fmt: skip
+    )
     return user
 
 
@@ -373,6 +376,6 @@ def accounts_of(session: Session, *, who: Principal, agency: str) -> list[Accoun
                 unit or "",
                 u.title,
                 bool(locked_until and locked_until > now),
-            )  # fmt: skip
+            )
         )
     return out

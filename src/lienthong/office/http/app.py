@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from lienthong.office import accounts, hubsync, incoming, tenants
+from lienthong.office import accounts, books, hubsync, incoming, tenants
 from lienthong.office.accounts import Principal
 from lienthong.office.errors import OfficeError, invalid
 from lienthong.office.http import i18n_en  # noqa: F401 - registers the English catalogue
@@ -512,6 +512,47 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         )
         office.wake()  # the worker OCRs the scan
         return back_to(f"/documents/{doc.id}?ok=registered")
+
+    # ------------------------------------------------------------------ registers, reports
+
+    def _period(request: Request) -> tuple[date, date]:
+        today = today_vn()
+        start = _date(request.query_params.get("from")) or today.replace(month=1, day=1)
+        end = _date(request.query_params.get("to")) or today
+        return start, end
+
+    @app.get("/reports")
+    async def reports(request: Request) -> Response:
+        who = await who_is(request)
+        start, end = _period(request)
+
+        def load(s: Session) -> dict[str, Any]:
+            return {
+                "registers": tenants.registers(s, agency=who.agency_code),
+                "counts": books.counts(s, who=who, start=start, end=end),
+                "start": start,
+                "end": end,
+            }
+
+        return render(request, "reports.html", who, **await work(load))
+
+    @app.get("/registers/{register_id}/{kind}")
+    async def register_book(request: Request, register_id: int, kind: str) -> Response:
+        who = await who_is(request)
+        start, end = _period(request)
+        if kind not in ("incoming", "tracking"):
+            raise OfficeError("NOT_FOUND", "Không có sổ này", "No such book", status=404)
+        make = books.incoming_book if kind == "incoming" else books.tracking_book
+        book = await work(lambda s: make(s, who=who, register_id=register_id, start=start, end=end))
+        if request.query_params.get("format") == "xlsx":
+            data = books.xlsx(book, agency_name=who.agency_name)
+            name = f"so-{kind}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"
+            return Response(
+                data,
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        return render(request, "book.html", who, book=book)
 
     # ------------------------------------------------------------------ administration
 

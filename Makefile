@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench reliability clean
+.PHONY: demo test check bench reliability clean system-packages office-test
+NODE_STAMP := node_modules/.installed
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11+)"; exit 1; }
@@ -13,11 +14,25 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+# Debian packages the browser tests and the demo need (chromium, fonts); quiet when present
+system-packages:
+	@./scripts/install-system-packages.sh
+
+# browser assets (htmx) from package-lock.json; node_modules is never committed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "need npm (Debian: apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+demo: $(STAMP) system-packages $(NODE_STAMP)
 	$(PY) -m lienthong.devnet.demo
 
-test: $(STAMP)
+test: $(STAMP) system-packages $(NODE_STAMP)
 	$(PY) -m pytest
+
+# only the office's tests (services, web, browser; SQLite and PostgreSQL)
+office-test: $(STAMP) system-packages $(NODE_STAMP)
+	$(PY) -m pytest tests/office
 
 # kill -9 of a provincial hub while 2,000 documents cross three hubs (3–7 min on 2 cores;
 # `make test` runs the same test with 500)
@@ -34,4 +49,4 @@ bench: $(STAMP)
 	$(PY) bench/edxml_parse.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ import typer
 from lienthong.client.cli import register as register_client_commands
 from lienthong.edxml.cli import code_command, edxml_app
 from lienthong.hub.cli import register as register_hub_commands
+from lienthong.office.cli import office_app
 from lienthong.pki.cli_ca import pki_app
 from lienthong.pki.cli_groups import sign_app, verify_app
 from lienthong.pki.cli_pdf import sign_app as _pdf_commands  # noqa: F401 - registers `pdf`
@@ -25,6 +26,7 @@ app.add_typer(sign_app, name="sign")
 app.add_typer(verify_app, name="verify")
 register_hub_commands(app)
 register_client_commands(app)
+app.add_typer(office_app, name="office")
 
 
 def main() -> None:

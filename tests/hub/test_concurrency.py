@@ -27,13 +27,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from conftest import postgresql_reachable
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Edoc, Organization
 from lienthong.hub import audit, directory, intake
 from lienthong.hub.models import AuditEvent, Delivery, Message, OutboxEntry, System
 from lienthong.hub.runtime import Hub
 from lienthong.hub.settings import Settings, SignaturePolicy
+from support import postgresql_reachable
 
 SENDER = "000.00.12.H41"  # Sở Thông tin và Truyền thông tỉnh Nghệ An (the factories' sender)
 RECIPIENTS = ("000.00.00.G22", "000.00.00.H53")  # Văn phòng Chính phủ, UBND tỉnh Tây Ninh

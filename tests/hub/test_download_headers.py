@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import new_attachment, new_edoc
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import Organization
 from lienthong.hub import directory
 from lienthong.hub.http.app import create_app
 from lienthong.hub.runtime import Hub
+from support import new_attachment, new_edoc
 
 H41 = "000.00.00.H41"  # UBND tỉnh Nghệ An
 G22 = "000.00.00.G22"  # Văn phòng Chính phủ

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select, text
 
-from conftest import PG_URL, _schema_url, postgresql_reachable
 from lienthong.core.db import make_engine
 from lienthong.hub.models import AuditHead
+from support import PG_URL, _schema_url, postgresql_reachable
 
 H41 = "000.00.00.H41"  # UBND tỉnh Nghệ An
 G22 = "000.00.00.G22"  # Văn phòng Chính phủ

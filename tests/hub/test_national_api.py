@@ -24,7 +24,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from conftest import as_sent
 from lienthong.client.vdxp import VdxpClient, VdxpClientError
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
@@ -36,6 +35,7 @@ from lienthong.hub.models import Delivery, Message
 from lienthong.hub.runtime import Hub
 from lienthong.hub.settings import Settings
 from lienthong.protocol.xroad import VN_TZ, format_timestamp, hash_file_forms, sign_headers
+from support import as_sent
 
 BASE = "http://testserver"
 H41 = "000.00.00.H41"  # UBND tỉnh Nghệ An

@@ -24,7 +24,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import as_sent
 from lienthong.client.rest import HubClient, HubClientError
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
@@ -40,6 +39,7 @@ from lienthong.hub import audit, directory
 from lienthong.hub.http.app import create_app
 from lienthong.hub.runtime import Hub
 from lienthong.hub.settings import Settings
+from support import as_sent
 
 BASE = "http://testserver"
 H41 = "000.00.00.H41"  # UBND tỉnh Nghệ An

@@ -8,7 +8,6 @@ from pathlib import Path
 import boto3
 from fastapi.testclient import TestClient
 
-from conftest import as_sent
 from lienthong.client.vdxp import VdxpClient
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Edoc, Organization, PromulgationInfo
@@ -16,6 +15,7 @@ from lienthong.hub import directory
 from lienthong.hub.http.app import create_app
 from lienthong.hub.runtime import Hub
 from lienthong.hub.settings import Settings
+from support import as_sent
 
 
 def test_payloads_go_to_the_bucket_and_come_back_intact(

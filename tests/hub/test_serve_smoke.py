@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from conftest import as_sent
 from lienthong.client.vdxp import VdxpClient
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Edoc, Organization, PromulgationInfo
 from lienthong.hub import audit, directory
 from lienthong.hub.http.app import create_app
+from support import as_sent
 
 
 def test_document_goes_from_sender_to_recipient_once(hub: Any) -> None:

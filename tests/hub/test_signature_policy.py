@@ -13,7 +13,6 @@ from lxml import etree
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.signer import XMLSigner
 
-from conftest import new_status
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import (
@@ -32,6 +31,7 @@ from lienthong.hub.settings import Settings
 from lienthong.pki.credentials import Credentials
 from lienthong.pki.pdf import sign_org, sign_person
 from lienthong.pki.xmldsig import DS, sign_package
+from support import new_status
 
 SENDER = "000.00.00.H41"  # the agency of the test PKI's person and organisation
 

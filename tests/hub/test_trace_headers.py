@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EDOC_SAMPLES, STATUS_SAMPLES, as_sent
 from lienthong.edxml.parser import parse
 from lienthong.hub.trace import prefix_of, trace_headers, with_trace
 from lienthong.protocol.hops import Hop
+from support import EDOC_SAMPLES, STATUS_SAMPLES, as_sent
 
 HOPS = [
     Hop("h41", datetime(2026, 11, 27, 2, 15, 1, tzinfo=UTC)),

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from office_world import DEPARTMENT, PROVINCE, Province
 from test_web_security import login
 
-from conftest import DEPARTMENT, PROVINCE, Province
 from lienthong.office import audit
 from lienthong.office.http.app import create_app
 from lienthong.office.models import Agency, User

@@ -9,10 +9,10 @@ from io import BytesIO
 
 import pytest
 from fastapi.testclient import TestClient
+from office_world import Province
 from openpyxl import load_workbook
 from test_web_security import login
 
-from conftest import Province
 from lienthong.office import books, incoming
 from lienthong.office.http.app import create_app
 from lienthong.office.models import Document

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import (
+from office_world import (
     PASSWORD,
     REPO_IMAGES,
     HubWorld,
@@ -32,6 +31,7 @@ from conftest import (
     scanned_page,
     start_hub,
 )
+
 from lienthong.office import hubsync
 from lienthong.office.http.app import create_app
 from lienthong.office.runtime import Office

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from office_world import HubWorld
 from typer.testing import CliRunner
 
-from conftest import HubWorld
 from lienthong.cli import app
 from lienthong.office import hubsync
 from lienthong.office.models import User

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from office_world import PROVINCE, HubWorld, Province, wait_for
 
-from conftest import PROVINCE, HubWorld, Province, wait_for
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.model import Attachment
 from lienthong.office import incoming

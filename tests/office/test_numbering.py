@@ -7,7 +7,8 @@ import contextlib
 import threading
 from typing import Any
 
-from conftest import PASSWORD, PROVINCE, Province, edoc
+from office_world import PASSWORD, PROVINCE, Province, edoc
+
 from lienthong.edxml.builder import build
 from lienthong.office import incoming, numbering, tenants
 from lienthong.office.accounts import Principal

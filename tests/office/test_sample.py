@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from office_world import HubWorld, edoc, free_port, wait_for
 
-from conftest import HubWorld, edoc, free_port, wait_for
 from lienthong.office.models import Document
 from lienthong.office.sample import SAMPLE_PASSWORD, agency_codes, start_sample_office
 

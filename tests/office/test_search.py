@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from office_world import DEJAVU, Province, edoc, scanned_page
 
-from conftest import DEJAVU, Province, edoc, scanned_page
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import Attachment

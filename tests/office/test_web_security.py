@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from office_world import DEPARTMENT, PASSWORD, PROVINCE, Province
 
-from conftest import DEPARTMENT, PASSWORD, PROVINCE, Province
 from lienthong.office import audit, incoming
 from lienthong.office.http.app import create_app
 from lienthong.office.models import Document

@@ -35,7 +35,6 @@ from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.signer import XMLSigner
 from typer.testing import CliRunner, Result
 
-from conftest import EDOC_SAMPLES, STATUS_SAMPLES
 from lienthong.edxml.builder import build
 from lienthong.edxml.errors import Code, EdxmlError
 from lienthong.edxml.model import NS, XMLDSIG_NS, Edoc, Organization
@@ -47,6 +46,7 @@ from lienthong.pki.revocation import check_certificate, check_certificate_async
 from lienthong.pki.verdict import UNDECIDED, Reason, Report, Role, SignatureReport, Verdict
 from lienthong.pki.xmldsig import SIGNING_ALGORITHMS, sign_package, verify_package
 from pki_factory import AGENCY, P12_PASSWORD, PkiWorld, without_chain
+from support import EDOC_SAMPLES, STATUS_SAMPLES
 
 DS = XMLDSIG_NS
 SUBJECT = "V/v đề nghị phối hợp triển khai chữ ký số chuyên dùng Chính phủ năm 2024"

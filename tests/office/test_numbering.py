@@ -54,11 +54,11 @@ def test_twenty_clerks_registering_at_once_get_twenty_consecutive_numbers(
     def clerk(i: int) -> None:
         try:
             barrier.wait(timeout=60)
-            doc = office.run(
-                lambda s: incoming.register(
-                    s, who=clerks[i], document_id=documents[i], register_id=province.register_id
-                ),
-                retries=1,  # no hidden retry: every registration must succeed first time
+            doc = office.run_once(  # no hidden retry: every registration must succeed first time
+                incoming.register,
+                who=clerks[i],
+                document_id=documents[i],
+                register_id=province.register_id,
             )
             numbers[documents[i]] = doc.arrival_number or 0
         except BaseException as exc:

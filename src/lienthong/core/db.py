@@ -7,12 +7,18 @@ keys. PostgreSQL goes through psycopg 3. Migrations are Alembic's, run on start.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+T = TypeVar("T")
+P = ParamSpec("P")
 #: Execution option marking a read-only unit of work (see :func:`read_only_factory`).
 READ_ONLY = "lienthong_read_only"
 #: PostgreSQL advisory lock key serialising migrations (any constant; "lienthon" in ASCII).
@@ -88,3 +94,71 @@ def migrate(engine: Engine, migrations: Path) -> None:
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+class Database:
+    """An engine brought to the newest schema of the Alembic scripts in ``migrations``, and
+    its units of work. The edge owns the transaction: a request, a command or a worker runs
+    ``fn(session, …)`` through :meth:`run` (one transaction) or :meth:`read` (read-only).
+
+    On SQLite the process's writers queue on a lock of ours first: SQLite itself would make
+    them sleep-and-retry (busy timeout), which is unfair and slow under load."""
+
+    def __init__(self, engine: Engine, migrations: Path) -> None:
+        self.engine = engine
+        migrate(engine, migrations)
+        self.sessions: sessionmaker[Session] = session_factory(engine)
+        self.read_sessions: sessionmaker[Session] = read_only_factory(engine)
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed on success, rolled back on any error."""
+        with self._write_lock:
+            session = self.sessions()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    def run(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``fn(session, *args, **kwargs)`` in a transaction; a lost race on a unique key or
+        a lock timeout is retried up to three times (``fn`` must be idempotent up to its
+        commit). See :meth:`run_once` for a single attempt."""
+        for attempt in range(3):
+            try:
+                with self.session() as s:
+                    return fn(s, *args, **kwargs)
+            except (IntegrityError, OperationalError):
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def run_once(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``fn(session, …)`` in a transaction, not retried."""
+        with self.session() as s:
+            return fn(s, *args, **kwargs)
+
+    def read(
+        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """A read-only ``fn(session, …)`` (no write lock on SQLite; rolled back, never
+        committed)."""
+        session = self.read_sessions()
+        try:
+            return fn(session, *args, **kwargs)
+        finally:
+            session.close()  # ends the transaction; loaded objects stay usable (detached)
+
+    def close(self) -> None:
+        self.engine.dispose()

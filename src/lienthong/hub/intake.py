@@ -46,7 +46,7 @@ from lienthong.hub.routing import route, served_locally
 from lienthong.hub.runtime import Hub
 from lienthong.hub.settings import SignaturePolicy
 from lienthong.hub.trace import prefix_of
-from lienthong.pki.credentials import TrustStore
+from lienthong.pki.credentials import TrustStore, load_trust
 
 log = logging.getLogger("lienthong.hub")
 
@@ -165,7 +165,7 @@ def prepare(
         prepared.summary = signatures.verify(
             package,
             body.path,
-            trust=trust or signatures.load_trust(None),
+            trust=trust or load_trust(None),
             sender=sender,
             policy=signature_policy,
         )

@@ -7,28 +7,24 @@ store, the metrics and the worker that dispatches and relays from the outbox.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
+from lienthong.core import db
 from lienthong.core.blobstore import BlobStore, blob_store_from_url
-from lienthong.core.db import make_engine, migrate, read_only_factory, session_factory
 from lienthong.edxml.attachments import Limits
 from lienthong.hub.authn import purge_seen_signatures
 from lienthong.hub.metrics import Metrics
 from lienthong.hub.outbox.dispatch import dispatch_pending, pending_dispatch
 from lienthong.hub.outbox.relay import Relayer
 from lienthong.hub.settings import Settings
-from lienthong.hub.signatures import load_trust
+from lienthong.pki.credentials import load_trust
 
 log = logging.getLogger("lienthong.hub")
 T = TypeVar("T")
@@ -36,76 +32,13 @@ P = ParamSpec("P")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class Database:
+class Database(db.Database):
     """The hub's database, migrated to the newest schema, and its units of work."""
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.engine = engine or make_engine(settings.effective_database_url)
-        migrate(self.engine, MIGRATIONS)
-        self.sessions: sessionmaker[Session] = session_factory(self.engine)
-        self.read_sessions: sessionmaker[Session] = read_only_factory(self.engine)
-        self._write_lock: contextlib.AbstractContextManager[Any] = (
-            threading.RLock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        )
-
-    @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed on success, rolled back on any error.
-
-        On SQLite the process's writers queue on a lock of ours first: SQLite itself would
-        make them sleep-and-retry (busy timeout), which is unfair and slow under load."""
-        with self._write_lock:
-            session = self.sessions()
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
-
-    def run(
-        self,
-        fn: Callable[Concatenate[Session, P], T],
-        /,
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> T:
-        """``fn(session, *args, **kwargs)`` in a transaction; a lost race on a unique key or
-        a lock timeout is retried up to three times (``fn`` must be idempotent up to its
-        commit). See :meth:`run_once` for a single attempt."""
-        for attempt in range(3):
-            try:
-                with self.session() as s:
-                    return fn(s, *args, **kwargs)
-            except (IntegrityError, OperationalError):
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def run_once(
-        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """``fn(session, …)`` in a transaction, not retried."""
-        with self.session() as s:
-            return fn(s, *args, **kwargs)
-
-    def read(
-        self, fn: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """A read-only ``fn(session, …)`` (no write lock on SQLite; rolled back, never
-        committed)."""
-        session = self.read_sessions()
-        try:
-            return fn(session, *args, **kwargs)
-        finally:
-            session.close()  # ends the transaction; loaded objects stay usable (detached)
-
-    def close(self) -> None:
-        self.engine.dispose()
+        super().__init__(engine or db.make_engine(settings.effective_database_url), MIGRATIONS)
 
 
 class Hub(Database):

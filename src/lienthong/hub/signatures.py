@@ -56,12 +56,6 @@ class SignatureSummary:
         return json.dumps(self.details, ensure_ascii=False, separators=(",", ":"))
 
 
-def load_trust(directory: Path | None) -> TrustStore:
-    if directory is None or not directory.is_dir():
-        return TrustStore(roots=[], crls=[], intermediates=[])
-    return TrustStore.load(directory)
-
-
 def verify(
     package: Package, raw: Path, *, trust: TrustStore, sender: str, policy: SignaturePolicy
 ) -> SignatureSummary | None:

@@ -692,3 +692,11 @@ class TrustStore:
             else:
                 digest = hashlib.sha256(key[0] + key[1]).hexdigest()[:16]
                 _atomic_write(path / f"crl-{digest}.crl", der)
+
+
+def load_trust(directory: str | os.PathLike[str] | None) -> TrustStore:
+    """The trust store of a folder of roots and CRLs; an empty one where there is no folder
+    (every verdict then ``unknown``, never a silent pass)."""
+    if directory is None or not os.path.isdir(directory):
+        return TrustStore(roots=[], crls=[], intermediates=[])
+    return TrustStore.load(directory)

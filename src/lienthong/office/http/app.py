@@ -105,7 +105,7 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
 
     async def work(fn: Callable[[Session], T]) -> T:
         """One unit of work in the thread pool, committed at its end."""
-        return await run_in_threadpool(office.run, fn, retries=1)
+        return await run_in_threadpool(office.run_once, fn)
 
     async def who_is(request: Request) -> Principal:
         token = session_token(request)

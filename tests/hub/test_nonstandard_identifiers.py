@@ -7,12 +7,14 @@ default peer; an unregistered one is refused with a typed error. Its level is un
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -238,6 +240,52 @@ def test_a_registered_nonstandard_sender_is_accepted_and_delivered(
         assert s.get(Message, result.message_id).sender_code == SAAS
 
 
+def test_a_cancellation_request_names_a_hosted_recipient(hub: Hub) -> None:
+    """Status 13 (the sender asks one recipient for the document back) is written by the
+    hub for a REST caller: the recipient may be a registered non-standard identifier."""
+    with hub.session() as s:
+        directory.add_agency(s, code=COMMUNE, name="UBND phường Hưng Bình")
+        directory.add_agency(s, code=PROVINCE, name="UBND tỉnh Nghệ An")
+        directory.add_agency(s, code=SAAS, name=SAAS_NAME, nonstandard=True)
+        commune_key = directory.add_system(s, system_id="qlvb.xa", agencies=[COMMUNE]).api_key
+        saas_secret = directory.add_system(s, system_id=SAAS, agencies=[SAAS]).secret
+        directory.add_system(s, system_id="qlvb.h41", agencies=[PROVINCE])
+    package = build(
+        Edoc(
+            sender=Organization(organ_id=COMMUNE, organ_name="UBND phường Hưng Bình"),
+            recipients=[Organization(organ_id=SAAS), Organization(organ_id=PROVINCE)],
+            code=DocumentCode("36", "UBND"),
+            promulgation=PromulgationInfo("Vinh", "2026/11/27"),
+            subject="Văn bản gửi hai nơi",
+        ),
+        registered={SAAS},
+    )
+    with TestClient(create_app(hub, start_worker=False)) as http:
+        commune = HubClient("http://testserver", commune_key, http=http)
+        sent = commune.send(package)
+        hub.dispatch_now()
+        answer = http.post(
+            f"/api/v1/messages/{sent['message_id']}/status",
+            headers={"Authorization": f"Bearer {commune_key}"},
+            json={"agency": COMMUNE, "status_code": "13", "recipient": f" {SAAS}"},
+        )
+        assert answer.status_code == 201, answer.text
+        assert [r["agency"] for r in answer.json()["recipients"]] == [SAAS]
+        unknown = http.post(
+            f"/api/v1/messages/{sent['message_id']}/status",
+            headers={"Authorization": f"Bearer {commune_key}"},
+            json={"agency": COMMUNE, "status_code": "13", "recipient": "vxp.saas.04"},
+        )
+        assert unknown.status_code == 422
+        assert unknown.json()["error"]["code"] == "AGENCY_CODE_INVALID"
+        hub.dispatch_now()
+        saas = VdxpClient("http://testserver", SAAS, saas_secret, http=http)
+        [item] = saas.get_received_list("status")["data"]
+        status = parse(saas.get_edoc(item["docId"]))
+        assert isinstance(status, Status) and status.status_code == "13"
+        assert status.response_for.organ_id == SAAS
+
+
 # ----------------------------------------------------------------------------- routing
 
 
@@ -255,6 +303,35 @@ def test_a_nonstandard_recipient_goes_to_its_entrys_peer_else_the_default(hub: H
         s.get(federation.Peer, "h53").active = False  # its peer is gone: the default
         assert _resolve(s, SAAS) == (SAAS, None, "vn")
         assert federation.route_for(s, "000.00.00.H53") is not None
+
+
+def test_the_agency_cli_refuses_a_nonstandard_code_unless_told(
+    database_url: str, tmp_path: Path
+) -> None:
+    env: dict[str, str | None] = {
+        "LIENTHONG_DATA_DIR": None,
+        "LIENTHONG_BLOB_URL": None,
+        "LIENTHONG_CONFIG": None,
+        "LIENTHONG_DATABASE_URL": None if database_url.startswith("sqlite") else database_url,
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+    }
+
+    def cli(*args: str) -> Any:
+        argv = [*args, "--data-dir", str(tmp_path / "cli")]
+        return CliRunner().invoke(app, argv, env=env)
+
+    refused = cli("agency", "add", SAAS, SAAS_NAME)
+    assert refused.exit_code == 2 and "AGENCY_CODE_INVALID" in refused.stderr
+    assert "--nonstandard" in refused.stderr
+    via_unknown = cli("agency", "add", SAAS, SAAS_NAME, "--nonstandard", "--via", "vn")
+    assert via_unknown.exit_code == 2 and "PEER_NOT_FOUND" in via_unknown.stderr
+    added = cli("agency", "add", SAAS, SAAS_NAME, "--nonstandard")
+    assert added.exit_code == 0, added.output
+    [listed] = json.loads(cli("agency", "list", "--json").stdout)
+    assert (listed["code"], listed["level"], listed["nonstandard"]) == (SAAS, None, True)
+    table = cli("agency", "list").stdout
+    assert SAAS in table and "?" in table
 
 
 # ----------------------------------------------------------------------------- two hubs

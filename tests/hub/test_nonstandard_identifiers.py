@@ -186,17 +186,24 @@ def test_directory_sync_registers_the_platforms_nonstandard_units_through_its_pe
         {"code": PROVINCE, "name": "UBND tỉnh Nghệ An", "version": 1},
         {"code": SAAS, "name": SAAS_NAME, "version": 2, "centerCode": "vn"},
         {"code": "null", "name": "?", "version": 3},
+        # a hosted unit the platform has since given a standard code: its old identifier
+        # stays registered, and resolves to the new code
+        {"code": "000.00.77.H41", "name": "Đơn vị 11", "oldCode": "vxp.saas.11", "version": 4},
     ]
     with hub.session() as s:
         federation.add_peer(s, peer_id="vn", url="http://vn.example", api_key="k", serves=["*"])
         result = directory.apply_synchronisation(
             s, source="http://vn.example", rows=rows, via_peer="vn"
         )
-    assert (result.created, len(result.errors), result.version) == (2, 1, 3)
+    assert (result.created, len(result.errors), result.version) == (3, 1, 4)
     with hub.session() as s:
         agency = directory.get_agency(s, code=SAAS)
         assert (agency.nonstandard, agency.via_peer, agency.level) == (True, "vn", None)
         assert directory.get_agency(s, code=PROVINCE).nonstandard is False
+        assert directory.is_registered(s, "vxp.saas.11")
+        assert directory.resolve_code(s, "vxp.saas.11") == "000.00.77.H41"
+        assert _resolve(s, "vxp.saas.11") == ("000.00.77.H41", None, "vn")
+        assert not directory.is_registered(s, "null")
 
 
 # ----------------------------------------------------------------------------- intake

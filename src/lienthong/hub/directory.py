@@ -66,9 +66,19 @@ def canonical_code(code: str) -> str:
 
 
 def is_registered(session: Session, code: str) -> bool:
-    """Whether ``code`` is a non-standard identifier registered in this directory."""
-    agency = session.get(Agency, code.strip())
-    return agency is not None and agency.nonstandard
+    """Whether ``code`` is a non-standard identifier registered in this directory: an
+    agency registered as non-standard, or the old code of an agency (a hosted unit that
+    the platform has since given a standard code)."""
+    code = code.strip()
+    agency = session.get(Agency, code)
+    if agency is not None:
+        return agency.nonstandard
+    if not code or is_standard(code):
+        return False
+    return (
+        session.scalars(select(Agency.code).where(Agency.old_code == code).limit(1)).first()
+        is not None
+    )
 
 
 def registry(session: Session) -> Callable[[str], bool]:
@@ -81,7 +91,9 @@ def resolve_code(session: Session, code: str, *, field: str = "code") -> str:
     registered non-standard identifier as it is; anything else is refused
     (``AGENCY_CODE_INVALID``, naming both ways out)."""
     if is_registered(session, code):
-        return code.strip()
+        agency = find_agency(session, code=code)
+        assert agency is not None
+        return agency.code
     try:
         return canonical_code(code)
     except HubError:

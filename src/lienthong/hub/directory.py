@@ -156,9 +156,10 @@ def add_agency(
         raise HubError(
             exc.code.value,
             exc.problem.message_vi + "; mã không chuẩn (vxp.saas.03) phải đăng ký rõ là "
-            "không chuẩn (--nonstandard)",
+            "không chuẩn (agency add --nonstandard, cột nonstandard khi nhập)",
             exc.problem.message_en + "; an identifier outside the standard form "
-            "(vxp.saas.03) must be registered explicitly as non-standard (--nonstandard)",
+            "(vxp.saas.03) must be registered explicitly as non-standard (agency add "
+            "--nonstandard, the nonstandard column of an import)",
             field="code",
             status=422,
             details={"problems": [exc.problem.to_dict()]},

@@ -53,10 +53,16 @@ _STEERING = {str(int(s)) for s in SteeringType}
 _STATUS_CODES = {str(s.value) for s in StatusCode}
 
 
-_NOT_REGISTERED = (
-    " và không có trong danh bạ là mã không chuẩn",
-    " and is not registered in the directory as a non-standard identifier",
-)
+def unregistered(value: str, field: str) -> Problem:
+    """``AGENCY_CODE_INVALID`` for an identifier that is neither in the standard form nor
+    registered (the message says both)."""
+    return problem(
+        Code.AGENCY_CODE_INVALID,
+        field,
+        value=value,
+        detail=" và không có trong danh bạ là mã không chuẩn",
+        detail_en=" and is not registered in the directory as a non-standard identifier",
+    )
 
 
 class _Checker:
@@ -157,10 +163,7 @@ class _Checker:
                 )
                 return
             if self.consulted:
-                vi, en = _NOT_REGISTERED
-                found = problem(
-                    Code.AGENCY_CODE_INVALID, field, value=value, detail=vi, detail_en=en
-                )
+                found = unregistered(value, field)
             else:
                 found = replace(exc.problem, field=field)
             if soft and not self.for_output:

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from lienthong.core.text import fold
 from lienthong.edxml.agency import is_nonstandard_identifier, is_standard, parse_agency_code
-from lienthong.edxml.errors import Code, EdxmlError, problem
+from lienthong.edxml.errors import EdxmlError
+from lienthong.edxml.validate import unregistered
 from lienthong.hub import audit
 from lienthong.hub.errors import HubError
 from lienthong.hub.models import Agency, Counter, Peer, System, SystemAgency, utcnow
@@ -97,18 +98,7 @@ def resolve_code(session: Session, code: str, *, field: str = "code") -> str:
     try:
         return canonical_code(code)
     except HubError:
-        raise _unregistered(code, field) from None
-
-
-def _unregistered(code: str, field: str) -> HubError:
-    found = problem(
-        Code.AGENCY_CODE_INVALID,
-        field,
-        value=code,
-        detail=" và không có trong danh bạ là mã không chuẩn",
-        detail_en=" and is not registered in the directory as a non-standard identifier",
-    )
-    return HubError.from_problem(found, status=422)
+        raise HubError.from_problem(unregistered(code, field), status=422) from None
 
 
 def add_agency(

@@ -162,6 +162,27 @@ def test_units_of_unknown_level_stay_in_every_listing_and_count(hub: Hub) -> Non
         assert synced == {PROVINCE, SAAS}
 
 
+def test_a_system_cannot_register_a_nonstandard_unit_but_may_delete_one_it_serves(
+    hub: Hub,
+) -> None:
+    """Only an operator or directory sync registers an identifier outside the standard
+    form; ``registerAgency`` from a system stays strict. ``deleteAgency`` works for one the
+    system serves."""
+    with hub.session() as s:
+        directory.add_agency(s, code=SAAS, name=SAAS_NAME, nonstandard=True)
+        secret = directory.add_system(s, system_id=SAAS, agencies=[SAAS]).secret
+    with TestClient(create_app(hub, start_worker=False)) as http:
+        vdxp = VdxpClient("http://testserver", SAAS, secret, http=http)
+        with pytest.raises(VdxpClientError) as refused:
+            vdxp.register_agency({"code": "vxp.saas.04", "name": "Đơn vị 04", "pcode": SAAS})
+        assert refused.value.response is not None
+        assert refused.value.response["code"] == "AGENCY_CODE_INVALID"
+        vdxp.delete_agency(SAAS)
+    with hub.session() as s:
+        assert directory.get_agency(s, code=SAAS).active is False
+        assert directory.find_agency(s, code="vxp.saas.04") is None
+
+
 def test_export_and_import_keep_a_nonstandard_unit(hub: Hub, tmp_path: Path) -> None:
     with hub.session() as s:
         directory.add_agency(s, code=SAAS, name=SAAS_NAME, nonstandard=True)

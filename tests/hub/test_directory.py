@@ -413,6 +413,8 @@ def test_cli_agency_add_and_list(cli: Cli) -> None:
             "level": 1,
             "parent_code": None,
             "active": True,
+            "nonstandard": False,
+            "via_peer": None,
         },
         {
             "code": "000.00.05.H20",
@@ -420,6 +422,8 @@ def test_cli_agency_add_and_list(cli: Cli) -> None:
             "level": 2,
             "parent_code": DONG_THAP,
             "active": True,
+            "nonstandard": False,
+            "via_peer": None,
         },
     ]
     assert [a["code"] for a in json.loads(cli("agency", "list", "ha noi", "--json").stdout)] == [

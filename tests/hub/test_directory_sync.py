@@ -54,7 +54,9 @@ def test_a_provincial_hub_follows_the_national_directory(database_url: str, tmp_
 
 def test_a_bad_row_is_reported_and_the_rest_applied(hub: Any) -> None:
     rows = [
-        {"code": "not-a-code", "name": "?", "version": 3},
+        # not a code, and no identifier either (a non-standard one such as vxp.saas.03
+        # would be registered as such: see test_nonstandard_identifiers.py)
+        {"code": "không phải mã", "name": "?", "version": 3},
         {"code": "000.00.00.H53", "name": "UBND tỉnh Tây Ninh", "version": 4},
     ]
     with hub.session() as s:

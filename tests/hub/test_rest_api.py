@@ -606,6 +606,7 @@ def test_agency_search_ignores_diacritics(world: World) -> None:
         "level": 1,
         "active": True,
         "old_code": None,
+        "nonstandard": False,
     }
     [child] = client.agencies("noi vu")
     assert (child["parent_code"], child["level"]) == (H20, 2)

@@ -2,11 +2,17 @@
 
 Groups are read right to left: ``XNN`` is level 1 (a ministry ``G..``, a province ``H..``,
 other letters exist), then level 2, 3 and 4; a level that does not exist is all zeros.
+
+Real traffic also carries **non-standard identifiers**: the national platform's hosted
+("SaaS") units are ``vxp.saas.03`` and the like. Such an identifier has no level and no
+level-1 part; it is acceptable only where a directory says it is registered, which this pure
+module cannot know: callers pass what is registered (:data:`Registered`) to validation.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,6 +25,15 @@ _CANONICAL = re.compile(rf"([0-9]{{3}})\.([0-9]{{2}})\.([0-9]{{2}})\.({_LEVEL1})
 #: legacy short forms seen in real packages: ``NN.NN.XNN`` and ``NN.XNN``
 _SHORT3 = re.compile(rf"([0-9]{{2}})\.([0-9]{{2}})\.({_LEVEL1})")
 _SHORT2 = re.compile(rf"([0-9]{{2}})\.({_LEVEL1})")
+#: What a registered non-standard identifier may look like: ASCII letters, digits and
+#: ``. _ : -``, starting and ending with a letter or digit, at most 32 characters (the
+#: width of the hub's code columns) — ``vxp.saas.03``, ``VN:GOV:000.00.00.G22:sub``.
+_NONSTANDARD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._:-]{0,30}[A-Za-z0-9])?")
+#: Written where no identifier is meant (seen on the wire: ``<OrganId>null</OrganId>``).
+_NULL_WORDS = frozenset({"null", "none", "nil", "undefined"})
+
+#: The non-standard identifiers a directory has registered: a set of them, or a lookup.
+Registered = Callable[[str], bool] | Collection[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +134,49 @@ def parse_agency_code(text: str, field: str = "") -> tuple[AgencyCode, list[Prob
     if code.has_gap:
         problems.append(warning(Code.AGENCY_CODE_GAP, field, value=value, level=code.level))
     return code, problems
+
+
+def is_blank_organ_id(value: str | None) -> bool:
+    """True for an OrganId that names nothing: absent, empty, whitespace or ``null``."""
+    return value is None or not value.strip() or value.strip().lower() in _NULL_WORDS
+
+
+def is_standard(text: str) -> bool:
+    """True when ``text`` reads as a code (strict or legacy short form, whitespace aside)."""
+    try:
+        parse_agency_code(text)
+    except EdxmlError:
+        return False
+    return True
+
+
+def is_nonstandard_identifier(text: str) -> bool:
+    """True when ``text`` may be registered as a non-standard identifier: not a code in
+    any form, not a null word, and shaped like ``vxp.saas.03`` (see ``_NONSTANDARD``)."""
+    return (
+        _NONSTANDARD.fullmatch(text) is not None
+        and text.lower() not in _NULL_WORDS
+        and not is_standard(text)
+    )
+
+
+def registry(registered: Registered | None) -> Callable[[str], bool]:
+    """A lookup from what a caller passes; ``None`` registers nothing."""
+    if registered is None:
+        return lambda _: False
+    if callable(registered):
+        return registered
+    known = frozenset(registered)
+    return known.__contains__
+
+
+def level1_of(text: str) -> str | None:
+    """The level-1 part of a code (``H41``); ``None`` for a non-standard identifier."""
+    try:
+        code, _ = parse_agency_code(text)
+    except EdxmlError:
+        return None
+    return code.level1
 
 
 def is_valid_agency_code(text: str) -> bool:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pybase64
 
+from lienthong.edxml.agency import Registered
 from lienthong.edxml.attachments import ZIP_MAGIC, Blob
 from lienthong.edxml.errors import Code, EdxmlError, Problem
 from lienthong.edxml.model import (
@@ -169,22 +170,32 @@ def prepare(package: Package) -> Package:
     return package
 
 
-def build(package: Package, *, check: bool = True) -> bytes:
+def build(package: Package, *, check: bool = True, registered: Registered | None = None) -> bytes:
     """The package as bytes. See :func:`write` for the contract."""
     out = io.BytesIO()
-    write(package, out, check=check)
+    write(package, out, check=check, registered=registered)
     return out.getvalue()
 
 
-def write(package: Package, out: IO[bytes], *, check: bool = True) -> None:
+def write(
+    package: Package,
+    out: IO[bytes],
+    *,
+    check: bool = True,
+    registered: Registered | None = None,
+) -> None:
     """Write ``package`` to ``out``. Derived fields are filled first (:func:`prepare`);
     with ``check`` the output rules (required fields, formats, Decree 30 lengths) are
-    enforced and a :class:`BuildError` lists every violation."""
+    enforced and a :class:`BuildError` lists every violation. Identifiers outside the
+    standard form are written only when ``registered`` (see :mod:`lienthong.edxml.validate`)
+    says they are."""
     from lienthong.edxml.validate import validate
 
     prepare(package)
     if check:
-        errors = [p for p in validate(package, for_output=True) if p.is_error]
+        errors = [
+            p for p in validate(package, for_output=True, registered=registered) if p.is_error
+        ]
         if errors:
             raise BuildError(errors)
     w = _Writer()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -52,18 +54,41 @@ def inspect_command(
 def validate_command(
     file: Path = typer.Argument(..., help="Tệp .edxml / the .edxml file"),
     json_out: bool = typer.Option(False, "--json", help="In JSON / print JSON"),
+    registered: list[str] = typer.Option(
+        [],
+        "--registered",
+        help="Mã không chuẩn đã đăng ký (lặp lại), ví dụ vxp.saas.03 / a registered "
+        "non-standard identifier (repeatable)",
+    ),
+    directory: Path | None = typer.Option(
+        None,
+        "--directory",
+        help="Tệp danh bạ xuất bằng 'agency export' (CSV/JSON): mã trong đó coi như đã đăng "
+        "ký / a directory export file: its codes count as registered",
+    ),
 ) -> None:
     """Kiểm tra gói tin: 0 hợp lệ, 1 không hợp lệ, 2 không đọc được / exit 0 valid,
-    1 invalid, 2 unreadable."""
+    1 invalid, 2 unreadable. Mã ngoài cấu trúc chuẩn (vxp.saas.03) là lỗi, trừ khi được nêu
+    bằng --registered hoặc có trong --directory (khi đó là cảnh báo) / identifiers outside
+    the standard form are errors unless named by --registered or --directory (then a
+    warning)."""
     from lienthong.edxml.parser import parse
     from lienthong.edxml.validate import validate
 
+    known = set(registered)
+    if directory is not None:
+        try:
+            known |= _directory_codes(directory)
+        except (OSError, ValueError) as exc:
+            raise _fail(
+                EdxmlError.of(Code.SPEC_INVALID, detail=f"{directory}: {exc}"), json_out
+            ) from None
     try:
         package = parse(file)
     except EdxmlError as exc:
         raise _fail(exc, json_out) from None
     try:
-        problems = validate(package)
+        problems = validate(package, registered=known)
     finally:
         package.close()
     errors = [p for p in problems if p.is_error]
@@ -112,6 +137,21 @@ def build_command(
     finally:
         tmp.unlink(missing_ok=True)
     Console(stderr=True).print(f"Đã ghi / written: {out}")
+
+
+def _directory_codes(path: Path) -> set[str]:
+    """The codes of a directory export (``lienthong agency export``): a JSON list of
+    objects or a CSV with a ``code`` column."""
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("["):
+        rows = json.loads(text)
+        if not isinstance(rows, list):
+            raise ValueError("the JSON file must be a list of agencies")
+    else:
+        rows = list(csv.DictReader(io.StringIO(text)))
+        if rows and "code" not in rows[0]:
+            raise ValueError("the CSV file has no 'code' column")
+    return {str(r.get("code") or "").strip() for r in rows if isinstance(r, dict)} - {""}
 
 
 def _show_problems(problems: list[Problem]) -> None:

@@ -53,6 +53,8 @@ class Code(StrEnum):
     AGENCY_CODE_LEGACY = "AGENCY_CODE_LEGACY"
     AGENCY_CODE_GAP = "AGENCY_CODE_GAP"
     AGENCY_CODE_WHITESPACE = "AGENCY_CODE_WHITESPACE"
+    AGENCY_CODE_NONSTANDARD = "AGENCY_CODE_NONSTANDARD"
+    AGENCY_CODE_ABSENT = "AGENCY_CODE_ABSENT"
     # building
     SPEC_INVALID = "EDXML_SPEC_INVALID"
     OUTPUT_UNWRITABLE = "EDXML_OUTPUT_UNWRITABLE"
@@ -156,8 +158,8 @@ MESSAGES: dict[Code, tuple[str, str]] = {
         "Promulgation date '{value}' is in the future",
     ),
     Code.AGENCY_CODE_INVALID: (
-        "Mã định danh '{value}' không đúng cấu trúc NNN.NN.NN.XNN",
-        "Identification code '{value}' does not match NNN.NN.NN.XNN",
+        "Mã định danh '{value}' không đúng cấu trúc NNN.NN.NN.XNN{detail}",
+        "Identification code '{value}' does not match NNN.NN.NN.XNN{detail_en}",
     ),
     Code.AGENCY_CODE_LEGACY: (
         "Mã định danh '{value}' viết dạng rút gọn cũ; dạng đầy đủ là {canonical}",
@@ -170,6 +172,17 @@ MESSAGES: dict[Code, tuple[str, str]] = {
     Code.AGENCY_CODE_WHITESPACE: (
         "Mã định danh '{value}' có khoảng trắng thừa ở đầu hoặc cuối; đã bỏ khoảng trắng",
         "Identification code '{value}' has surrounding whitespace; it was stripped",
+    ),
+    Code.AGENCY_CODE_NONSTANDARD: (
+        "Mã định danh '{value}' không theo cấu trúc chuẩn NNN.NN.NN.XNN (QCVN 102:2016, "
+        "QĐ 20/2020/QĐ-TTg); được chấp nhận vì đã đăng ký trong danh bạ là mã không chuẩn",
+        "Identifier '{value}' is not in the standard form NNN.NN.NN.XNN (QCVN 102:2016, "
+        "Decision 20/2020/QD-TTg); accepted because it is registered in the directory as a "
+        "non-standard identifier",
+    ),
+    Code.AGENCY_CODE_ABSENT: (
+        "Mã định danh '{value}' là rỗng hoặc 'null' trong khối không bắt buộc: coi như không có",
+        "Identification code '{value}' is empty or 'null' in an optional block: treated as absent",
     ),
     Code.SPEC_INVALID: (
         "Đặc tả gói tin không hợp lệ: {detail}",
@@ -230,7 +243,8 @@ def problem(
 ) -> Problem:
     """Build a :class:`Problem` from the message catalogue."""
     vi, en = MESSAGES[code]
-    params.setdefault("detail_en", params.get("detail", ""))
+    params.setdefault("detail", "")
+    params.setdefault("detail_en", params["detail"])
     params.setdefault("line", line)
     params.setdefault("column", column)
     return Problem(

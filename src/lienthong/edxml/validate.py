@@ -4,17 +4,29 @@ Two modes. On **input** (``for_output=False``) the rules that real traffic break
 harm — Decree 30 length limits, unknown status codes, short legacy agency codes — are
 warnings; on **output** (what lienthong writes) they are errors, so we never emit what a
 strict receiver (e.g. the BKAV provincial hub validator) would refuse.
+
+Identifiers outside the standard form (``vxp.saas.03``) are errors unless the caller says
+they are registered (``registered``: a set or a lookup, e.g. a hub's directory); a
+registered one is a warning naming the standard form, in both modes. An OrganId that is
+``null``, empty or blank counts as absent: an error where it is required (From, To, the
+ResponseFor of a status), a warning in the optional ResponseFor of a document.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lienthong.edxml.agency import parse_agency_code
+from lienthong.edxml.agency import (
+    Registered,
+    is_blank_organ_id,
+    parse_agency_code,
+    registry,
+)
 from lienthong.edxml.codes import BusinessDocType, Priority, StatusCode, SteeringType
 from lienthong.edxml.errors import Code, EdxmlError, Problem, Severity, problem
 from lienthong.edxml.model import DATE_FORMAT, TIMESTAMP_FORMAT, Edoc, Organization, Package, Status
@@ -41,10 +53,24 @@ _STEERING = {str(int(s)) for s in SteeringType}
 _STATUS_CODES = {str(s.value) for s in StatusCode}
 
 
+def unregistered(value: str, field: str) -> Problem:
+    """``AGENCY_CODE_INVALID`` for an identifier that is neither in the standard form nor
+    registered (the message says both)."""
+    return problem(
+        Code.AGENCY_CODE_INVALID,
+        field,
+        value=value,
+        detail=" và không có trong danh bạ là mã không chuẩn",
+        detail_en=" and is not registered in the directory as a non-standard identifier",
+    )
+
+
 class _Checker:
-    def __init__(self, for_output: bool) -> None:
+    def __init__(self, for_output: bool, registered: Registered | None = None) -> None:
         self.for_output = for_output
         self.problems: list[Problem] = []
+        self.consulted = registered is not None
+        self.registered: Callable[[str], bool] = registry(registered)
 
     def add(self, p: Problem) -> None:
         self.problems.append(p)
@@ -106,33 +132,59 @@ class _Checker:
         elif maximum is not None and int(value) > maximum:
             self.soft(Code.OUT_OF_RANGE, field, value=value, allowed=f"0–{maximum}")
 
-    def agency(self, value: str | None, field: str) -> None:
-        if not self.required(value, field):
+    def agency(self, value: str | None, field: str, *, soft: bool = False) -> None:
+        """A code at ``field``: standard (legacy forms warn), else registered non-standard
+        (a warning), else an error — or, with ``soft``, an error on output only."""
+        if is_blank_organ_id(value):
+            self.add(problem(Code.REQUIRED, field))
             return
         assert value is not None
         try:
             _, warnings = parse_agency_code(value)
         except EdxmlError as exc:
-            self.add(
-                Problem(
-                    code=exc.problem.code,
-                    field=field,
-                    message_vi=exc.problem.message_vi,
-                    message_en=exc.problem.message_en,
+            stripped = value.strip()
+            if self.registered(stripped):
+                if stripped != value:
+                    self.add(
+                        problem(
+                            Code.AGENCY_CODE_WHITESPACE,
+                            field,
+                            severity=Severity.WARNING,
+                            value=value,
+                        )
+                    )
+                self.add(
+                    problem(
+                        Code.AGENCY_CODE_NONSTANDARD,
+                        field,
+                        severity=Severity.WARNING,
+                        value=stripped,
+                    )
                 )
-            )
+                return
+            if self.consulted:
+                found = unregistered(value, field)
+            else:
+                found = replace(exc.problem, field=field)
+            if soft and not self.for_output:
+                found = replace(found, severity=Severity.WARNING)
+            self.add(found)
             return
         for w in warnings:
             severity = Severity.ERROR if self.for_output else Severity.WARNING
-            self.add(
-                Problem(
-                    code=w.code,
-                    field=field,
-                    message_vi=w.message_vi,
-                    message_en=w.message_en,
-                    severity=severity,
+            self.add(replace(w, field=field, severity=severity))
+
+    def optional_agency(self, value: str | None, field: str, *, block_empty: bool) -> None:
+        """An OrganId in an optional block: ``null``/empty/blank is absent (a warning,
+        unless the whole block is empty, as in the official samples); a present one is
+        checked like any code, softly (the hub does not route on it)."""
+        if is_blank_organ_id(value):
+            if value is not None and not block_empty:
+                self.add(
+                    problem(Code.AGENCY_CODE_ABSENT, field, severity=Severity.WARNING, value=value)
                 )
-            )
+            return
+        self.agency(value, field, soft=True)
 
     def organization(self, org: Organization, field: str) -> None:
         self.agency(org.organ_id, f"{field}/OrganId")
@@ -141,9 +193,13 @@ class _Checker:
                 self.length(getattr(org, attr), limit, f"{field}/{name}")
 
 
-def validate(package: Package, *, for_output: bool = False) -> list[Problem]:
-    """Every problem of ``package``; an empty list means it is valid."""
-    checker = _Checker(for_output)
+def validate(
+    package: Package, *, for_output: bool = False, registered: Registered | None = None
+) -> list[Problem]:
+    """Every problem of ``package``; an empty list means it is valid. ``registered`` says
+    which non-standard identifiers a directory knows (a set, or a lookup such as a hub's
+    directory); without it, every identifier outside the standard form is an error."""
+    checker = _Checker(for_output, registered)
     checker.problems.extend(package.warnings)
     if isinstance(package, Status):
         _status(checker, package)
@@ -205,6 +261,10 @@ def _edoc(c: _Checker, e: Edoc) -> None:
         for i, appendix in enumerate(o.appendixes or [], start=1):
             c.length(appendix, 250, f"{f}/Appendixes/Appendix[{i}]")
     for i, rf in enumerate(e.response_for, start=1):
+        empty = not any(
+            (v or "").strip() for v in (rf.organ_id, rf.code, rf.promulgation_date, rf.document_id)
+        )
+        c.optional_agency(rf.organ_id, f"{mh}/ResponseFor[{i}]/OrganId", block_empty=empty)
         c.date(rf.promulgation_date, f"{mh}/ResponseFor[{i}]/PromulgationDate")
     c.one_of(e.steering_type, _STEERING, f"{mh}/SteeringType", soft=True)
     for i, place in enumerate(e.to_places or [], start=1):

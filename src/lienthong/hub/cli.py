@@ -105,6 +105,18 @@ def agency_add(
     email: str | None = typer.Option(None, "--email"),
     phone: str | None = typer.Option(None, "--phone"),
     old_code: str | None = typer.Option(None, "--old-code"),
+    nonstandard: bool = typer.Option(
+        False,
+        "--nonstandard",
+        help="Mã ngoài cấu trúc NNN.NN.NN.XNN, đăng ký có chủ ý (vxp.saas.03) / an identifier "
+        "outside the standard form, registered on purpose",
+    ),
+    via: str | None = typer.Option(
+        None,
+        "--via",
+        help="Chỉ mã không chuẩn: trục ngang hàng đi tới đơn vị này (mặc định: trục mặc định) "
+        "/ non-standard only: the peer hub it is reached through (default: the default peer)",
+    ),
     data_dir: Path | None = DataDir,
 ) -> None:
     """Thêm hoặc sửa cơ quan / add or update an agency."""
@@ -120,8 +132,11 @@ def agency_add(
                 email=email,
                 phone=phone,
                 old_code=old_code,
+                nonstandard=nonstandard,
+                via_peer=via,
             )
-            err.print(f"Đã lưu / saved: {agency.code} — {agency.name} (cấp / level {agency.level})")
+            level = agency.level if agency.level is not None else "? (không chuẩn / non-standard)"
+            err.print(f"Đã lưu / saved: {agency.code} — {agency.name} (cấp / level {level})")
     except HubError as exc:
         raise _fail(exc) from None
 
@@ -164,13 +179,21 @@ def agency_sync(
     system_id: str = typer.Option(..., "--system-id", envvar="LIENTHONG_SYNC_SYSTEM_ID"),
     secret: str = typer.Option(..., "--secret", envvar="LIENTHONG_SYNC_SECRET"),
     full: bool = typer.Option(False, "--full", help="Lấy toàn bộ / full, not incremental"),
+    peer: str | None = typer.Option(
+        None,
+        "--peer",
+        help="Trục ngang hàng của nguồn này (mặc định: trục có cùng URL) / the peer hub this "
+        "source is (default: the peer with this URL)",
+    ),
     data_dir: Path | None = DataDir,
     json_out: bool = JsonOut,
 ) -> None:
     """Đồng bộ danh bạ từ trục khác (getSynchronizeUnit) / pull the directory of another
-    hub (or the national platform) incrementally."""
+    hub (or the national platform) incrementally. Đơn vị có mã không chuẩn (vxp.saas.03) được
+    đăng ký là không chuẩn, đi qua trục nguồn / units with non-standard identifiers are
+    registered as such, reached through the source's peer hub."""
     from lienthong.client.vdxp import VdxpClient, VdxpClientError
-    from lienthong.hub import directory
+    from lienthong.hub import directory, federation
 
     with _hub(data_dir) as hub:
         with hub.session() as s:
@@ -187,7 +210,8 @@ def agency_sync(
                 )
             ) from None
         with hub.session() as s:
-            result = directory.apply_synchronisation(s, source=hub_url, rows=rows)
+            via = peer or federation.peer_at(s, url=hub_url)
+            result = directory.apply_synchronisation(s, source=hub_url, rows=rows, via_peer=via)
     data = result.__dict__
     if json_out:
         dump(data)
@@ -271,6 +295,8 @@ def agency_list(
                 "level": a.level,
                 "parent_code": a.parent_code,
                 "active": a.active,
+                "nonstandard": a.nonstandard,
+                "via_peer": a.via_peer,
             }
             for a in rows
         ]
@@ -282,7 +308,7 @@ def agency_list(
         table.add_row(
             str(a["code"]),
             str(a["name"]),
-            str(a["level"]),
+            "?" if a["level"] is None else str(a["level"]),
             str(a["parent_code"] or ""),
             "có" if a["active"] else "không",
         )

@@ -1,6 +1,12 @@
 """The directory: agencies (mã định danh) and the systems that connect to the hub.
 
 Keyword-only functions, session first; the caller (request, CLI command) commits.
+
+The directory is the authority on identifiers outside the standard form (``vxp.saas.03``,
+the national platform's hosted units): such an identifier is accepted in packages only when
+an agency row registers it as non-standard — added by an operator who says so
+(``nonstandard=True``, ``lienthong agency add --nonstandard``) or received by directory
+synchronisation. Its level is unknown (``None``) and it is routed by ``via_peer``.
 """
 
 from __future__ import annotations
@@ -19,13 +25,25 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from lienthong.core.text import fold
-from lienthong.edxml.agency import parse_agency_code
+from lienthong.edxml.agency import is_nonstandard_identifier, is_standard, parse_agency_code
 from lienthong.edxml.errors import EdxmlError
+from lienthong.edxml.validate import unregistered
 from lienthong.hub import audit
 from lienthong.hub.errors import HubError
-from lienthong.hub.models import Agency, Counter, System, SystemAgency, utcnow
+from lienthong.hub.models import Agency, Counter, Peer, System, SystemAgency, utcnow
 
-EXPORT_FIELDS = ("code", "name", "parent_code", "level", "email", "phone", "active", "old_code")
+EXPORT_FIELDS = (
+    "code",
+    "name",
+    "parent_code",
+    "level",
+    "email",
+    "phone",
+    "active",
+    "old_code",
+    "nonstandard",
+    "via_peer",
+)
 
 
 def _next_version(session: Session, name: str = "directory") -> int:
@@ -48,6 +66,41 @@ def canonical_code(code: str) -> str:
     return parsed.canonical
 
 
+def is_registered(session: Session, code: str) -> bool:
+    """Whether ``code`` is a non-standard identifier registered in this directory: an
+    agency registered as non-standard, or the old code of an agency (a hosted unit that
+    the platform has since given a standard code)."""
+    code = code.strip()
+    agency = session.get(Agency, code)
+    if agency is not None:
+        return agency.nonstandard
+    if not code or is_standard(code):
+        return False
+    return (
+        session.scalars(select(Agency.code).where(Agency.old_code == code).limit(1)).first()
+        is not None
+    )
+
+
+def registry(session: Session) -> Callable[[str], bool]:
+    """The lookup that edXML validation asks which non-standard identifiers are registered."""
+    return lambda code: is_registered(session, code)
+
+
+def resolve_code(session: Session, code: str, *, field: str = "code") -> str:
+    """The directory's form of ``code``: the canonical form of a standard code, or a
+    registered non-standard identifier as it is; anything else is refused
+    (``AGENCY_CODE_INVALID``, naming both ways out)."""
+    if is_registered(session, code):
+        agency = find_agency(session, code=code)
+        assert agency is not None
+        return agency.code
+    try:
+        return canonical_code(code)
+    except HubError:
+        raise HubError.from_problem(unregistered(code, field), status=422) from None
+
+
 def add_agency(
     session: Session,
     *,
@@ -58,9 +111,49 @@ def add_agency(
     phone: str | None = None,
     old_code: str | None = None,
     active: bool = True,
+    nonstandard: bool = False,
+    via_peer: str | None = None,
 ) -> Agency:
-    """Create or update an agency. The parent defaults to the code's structural parent."""
-    parsed, _ = _parse(code)
+    """Create or update an agency. The parent defaults to the code's structural parent.
+
+    An identifier outside the standard form is refused unless ``nonstandard`` says it is
+    meant (``nonstandard=True``); ``via_peer`` (non-standard only) names the peer hub
+    it is reached through."""
+    if nonstandard:
+        return _add_nonstandard(
+            session,
+            code=code,
+            name=name,
+            parent_code=parent_code,
+            email=email,
+            phone=phone,
+            old_code=old_code,
+            active=active,
+            via_peer=via_peer,
+        )
+    if via_peer:
+        raise HubError(
+            "DIRECTORY_VIA_PEER_NONSTANDARD_ONLY",
+            "Chỉ mã không chuẩn mới khai báo trục đi qua; mã chuẩn định tuyến theo mã cấp 1",
+            "Only a non-standard identifier names the peer it is reached through; a "
+            "standard code is routed by its level-1 part",
+            field="via_peer",
+            status=422,
+        )
+    try:
+        parsed, _ = parse_agency_code(code)
+    except EdxmlError as exc:
+        raise HubError(
+            exc.code.value,
+            exc.problem.message_vi + "; mã không chuẩn (vxp.saas.03) phải đăng ký rõ là "
+            "không chuẩn (agency add --nonstandard, cột nonstandard khi nhập)",
+            exc.problem.message_en + "; an identifier outside the standard form "
+            "(vxp.saas.03) must be registered explicitly as non-standard (agency add "
+            "--nonstandard, the nonstandard column of an import)",
+            field="code",
+            status=422,
+            details={"problems": [exc.problem.to_dict()]},
+        ) from None
     if not name.strip():
         raise HubError(
             "DIRECTORY_NAME_REQUIRED",
@@ -81,6 +174,8 @@ def add_agency(
     agency.name_folded = fold(name)
     agency.parent_code = parent_code
     agency.level = parsed.level
+    agency.nonstandard = False
+    agency.via_peer = None
     agency.email = email or None
     agency.phone = phone or None
     agency.old_code = old_code or None
@@ -92,6 +187,79 @@ def add_agency(
         event=audit.Event.AGENCY_CHANGED,
         agency_code=agency.code,
         detail={"name": agency.name, "active": active},
+    )
+    return agency
+
+
+def _add_nonstandard(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    parent_code: str | None,
+    email: str | None,
+    phone: str | None,
+    old_code: str | None,
+    active: bool,
+    via_peer: str | None,
+) -> Agency:
+    code = code.strip()
+    if is_standard(code):
+        raise HubError(
+            "DIRECTORY_CODE_IS_STANDARD",
+            f"'{code}' là mã định danh theo cấu trúc chuẩn: đăng ký không cần --nonstandard",
+            f"'{code}' is an identification code in the standard form: register it "
+            "without --nonstandard",
+            field="code",
+            status=422,
+        )
+    if not is_nonstandard_identifier(code):
+        raise HubError(
+            "DIRECTORY_IDENTIFIER_INVALID",
+            f"Mã không chuẩn '{code}' không hợp lệ: chỉ chữ, số và . _ : -, tối đa 32 ký "
+            "tự, không phải 'null'",
+            f"Non-standard identifier '{code}' is not acceptable: letters, digits and "
+            ". _ : - only, at most 32 characters, not 'null'",
+            field="code",
+            status=422,
+        )
+    if not name.strip():
+        raise HubError(
+            "DIRECTORY_NAME_REQUIRED",
+            "Tên cơ quan là bắt buộc",
+            "The agency name is required",
+            field="name",
+            status=422,
+        )
+    if via_peer and session.get(Peer, via_peer) is None:
+        raise HubError(
+            "PEER_NOT_FOUND",
+            f"Không có trục ngang hàng {via_peer}",
+            f"No peer hub {via_peer}",
+            field="via_peer",
+            status=422,
+        )
+    agency = session.get(Agency, code)
+    if agency is None:
+        agency = Agency(code=code)
+        session.add(agency)
+    agency.name = name.strip()
+    agency.name_folded = fold(name)
+    agency.parent_code = resolve_code(session, parent_code, field="parent") if parent_code else None
+    agency.level = None
+    agency.nonstandard = True
+    agency.via_peer = via_peer or None
+    agency.email = email or None
+    agency.phone = phone or None
+    agency.old_code = old_code or None
+    agency.active = active
+    agency.updated_at = utcnow()
+    agency.version = _next_version(session)
+    audit.append(
+        session,
+        event=audit.Event.AGENCY_CHANGED,
+        agency_code=agency.code,
+        detail={"name": agency.name, "active": active, "nonstandard": True, "via": via_peer},
     )
     return agency
 
@@ -230,6 +398,8 @@ def import_agencies(
                     phone=_opt(row.get("phone")),
                     old_code=_opt(row.get("old_code")),
                     active=_bool(row.get("active", True)),
+                    nonstandard=_flag(row.get("nonstandard")),
+                    via_peer=_opt(row.get("via_peer")),
                 )
             if existed:
                 result.updated += 1
@@ -255,6 +425,13 @@ def _opt(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _flag(value: Any) -> bool:
+    """A yes/no cell whose blank means no (``nonstandard``)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return False
+    return _bool(value)
 
 
 def _bool(value: Any) -> bool:
@@ -404,12 +581,20 @@ def last_synced_version(session: Session, *, source: str) -> int:
 
 
 def apply_synchronisation(
-    session: Session, *, source: str, rows: Sequence[dict[str, Any]]
+    session: Session,
+    *,
+    source: str,
+    rows: Sequence[dict[str, Any]],
+    via_peer: str | None = None,
 ) -> SyncResult:
     """Apply a directory feed in the platform's ``getSynchronizeUnit`` shape (``code``,
     ``name``, ``pid``, ``mail``, ``deleted``, ``version``, ``oldCode``/``code102``) and
     remember the highest version seen for ``source``, so the next pull is incremental.
-    Parents before children; a bad row is reported, the others applied."""
+    Parents before children; a bad row is reported, the others applied.
+
+    A unit whose code is outside the standard form (the platform's ``vxp.saas.03``) is
+    registered as non-standard, reached through ``via_peer`` (the peer hub the feed comes
+    from; None: the default peer) — unless this hub registered it itself (served here)."""
     result = SyncResult(received=len(rows))
     ordered = sorted(rows, key=lambda r: _level_of(r))
     for row in ordered:
@@ -423,6 +608,7 @@ def apply_synchronisation(
                         result.deactivated += 1
                 else:
                     pid = row.get("pid")
+                    nonstandard = bool(code) and not is_standard(code)
                     add_agency(
                         session,
                         code=code,
@@ -432,6 +618,8 @@ def apply_synchronisation(
                         else None,
                         email=_opt(row.get("mail")),
                         old_code=_opt(row.get("oldCode") or row.get("code102")),
+                        nonstandard=nonstandard,
+                        via_peer=_via(session, existing, via_peer) if nonstandard else None,
                     )
                     if existing is None:
                         result.created += 1
@@ -452,6 +640,21 @@ def apply_synchronisation(
     return result
 
 
+def _via(session: Session, existing: Agency | None, via_peer: str | None) -> str | None:
+    """Where a synchronised non-standard unit is reached: through the feed's peer, except
+    a unit a local (non-peer) system of this hub serves, which stays here."""
+    if existing is not None and existing.via_peer is None:
+        local = session.scalars(
+            select(SystemAgency.system_id)
+            .join(System, System.id == SystemAgency.system_id)
+            .where(SystemAgency.agency_code == existing.code, System.peer.is_(False))
+            .limit(1)
+        ).first()
+        if local is not None:
+            return None
+    return via_peer
+
+
 def registration_rows(session: Session, *, under: str) -> list[dict[str, Any]]:
     """The active agencies at or below ``under``, parents first, in the shape of the
     platform's ``registerAgency`` body — what a provincial hub registers upstream."""
@@ -459,8 +662,10 @@ def registration_rows(session: Session, *, under: str) -> list[dict[str, Any]]:
     suffix = root.split(".")[-1]
     rows = []
     for agency in session.scalars(
-        select(Agency).where(Agency.active.is_(True)).order_by(Agency.level, Agency.code)
-    ):
+        select(Agency)
+        .where(Agency.active.is_(True), Agency.nonstandard.is_(False))
+        .order_by(Agency.level, Agency.code)
+    ):  # a non-standard unit is under no root: the platform registers its own
         parsed, _ = _parse(agency.code)
         lineage = {agency.code} | {a.canonical for a in parsed.ancestors()}
         if root in lineage and agency.code.endswith(suffix):
@@ -482,10 +687,12 @@ def registration_rows(session: Session, *, under: str) -> list[dict[str, Any]]:
 
 def may_manage(session: Session, *, system: System, code: str) -> None:
     """A system manages the agencies it serves and everything below them."""
-    canonical = canonical_code(code)
+    canonical = resolve_code(session, code)
     served = served_agencies(session, system_id=system.id)
-    parsed, _ = parse_agency_code(canonical)
-    lineage = {canonical} | {a.canonical for a in parsed.ancestors()}
+    lineage = {canonical}
+    if not is_registered(session, canonical):  # a non-standard identifier has no ancestors
+        parsed, _ = parse_agency_code(canonical)
+        lineage |= {a.canonical for a in parsed.ancestors()}
     if not lineage & served:
         raise HubError(
             "HUB_NOT_YOUR_AGENCY",
@@ -540,7 +747,7 @@ def register_agency(
 
 def unregister_agency(session: Session, *, system: System, code: str) -> None:
     """The national platform's ``deleteAgency``: only for an agency the system serves."""
-    canonical = canonical_code(code)
+    canonical = resolve_code(session, code, field="AgencyCode")
     if canonical not in served_agencies(session, system_id=system.id):
         raise HubError(
             "HUB_NOT_YOUR_AGENCY",

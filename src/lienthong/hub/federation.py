@@ -2,8 +2,10 @@
 
 A recipient served by this hub is delivered locally; otherwise it goes to the peer that
 serves its level-1 code (``H41``, ``G12``), else to the default peer (``*``, normally the
-parent hub). Relays are outbox entries (``relay:<peer>``, see :mod:`lienthong.hub.outbox`).
-The hops travel in the ``X-Lienthong-Hops`` header (:mod:`lienthong.protocol.hops`) and a hub
+parent hub). An identifier outside the standard form (``vxp.saas.03``) has no level-1 part:
+it goes to the peer its directory entry names (``Agency.via_peer``), else to the default.
+Relays are outbox entries (``relay:<peer>``, see :mod:`lienthong.hub.outbox`). The hops
+travel in the ``X-Lienthong-Hops`` header (:mod:`lienthong.protocol.hops`) and a hub
 refuses a package that already passed through it (``HUB_LOOP``).
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lienthong.edxml.agency import level1_of
 from lienthong.hub.errors import HubError
 from lienthong.hub.models import (
     Peer,
@@ -57,17 +60,32 @@ def add_peer(
     return peer
 
 
-def route_for(session: Session, code: str) -> Peer | None:
-    """The peer that serves ``code``'s level-1 part, else the default (``*``) peer."""
-    level1 = code.strip().split(".")[-1].upper()
+def route_for(session: Session, code: str, *, via: str | None = None) -> Peer | None:
+    """The peer that serves ``code``'s level-1 part, else the default (``*``) peer. A
+    non-standard identifier has no level-1 part: the peer ``via`` (its directory entry's)
+    when it is active, else the default."""
+    if via is not None:
+        named = session.get(Peer, via)
+        if named is not None and named.active:
+            return named
+    level1 = level1_of(code)
     default = None
     for peer in session.scalars(select(Peer).where(Peer.active.is_(True)).order_by(Peer.id)):
         served = peer.serves.split(",")
-        if level1 in served:
+        if level1 is not None and level1 in served:
             return peer
         if "*" in served and default is None:
             default = peer
     return default
+
+
+def peer_at(session: Session, *, url: str) -> str | None:
+    """The id of the peer hub at ``url`` (a directory feed's source), if there is one."""
+    wanted = url.rstrip("/")
+    for peer in session.scalars(select(Peer).order_by(Peer.id)):
+        if peer.url.rstrip("/") == wanted:
+            return peer.id
+    return None
 
 
 def check_hops(value: str | None, hub_id: str) -> str:

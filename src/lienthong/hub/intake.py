@@ -5,7 +5,8 @@ Each step is a small function, in this order; a step either passes or raises a t
 
 1. the system is authenticated (by the HTTP edge, :mod:`lienthong.hub.authn`) and active;
 2. the size limit was enforced while the body was spooled (by the edge, before reading it);
-3. :func:`_read` — parse safely, check stored field lengths, validate (typed problems);
+3. :func:`_read` — parse safely, check stored field lengths, validate (typed problems;
+   identifiers outside the standard form only where the directory registers them);
 4. :func:`_authorise_sender` — the system may send as ``From/OrganId``;
 5. :func:`_dedup_key` / lookup — a resend of the same package returns the original id;
 6. :func:`lienthong.hub.signatures.verify` — signatures under the hub's policy;
@@ -32,12 +33,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lienthong.core.blobstore import BlobStore
+from lienthong.edxml.agency import Registered
 from lienthong.edxml.attachments import Limits
 from lienthong.edxml.errors import EdxmlError
 from lienthong.edxml.model import Edoc, Package
 from lienthong.edxml.parser import parse
 from lienthong.edxml.validate import validate
-from lienthong.hub import audit, signatures
+from lienthong.hub import audit, directory, signatures
 from lienthong.hub.deliveries import RecipientOutcome, outcomes
 from lienthong.hub.directory import find_agency, served_agencies
 from lienthong.hub.errors import HubError, forbidden
@@ -137,7 +139,7 @@ def prepare(
     payload stored for a package that is then refused or raced is harmless)."""
     if not system.active:
         raise forbidden("HUB_SYSTEM_INACTIVE", "Hệ thống đã bị khóa", "The system is disabled")
-    package = _read(body.path, limits)
+    package = _read(body.path, limits, registered=directory.registry(session))
     try:
         if expected_kind and expected_kind != package.kind:
             raise HubError(
@@ -235,7 +237,9 @@ def commit(session: Session, *, system: System, prepared: Prepared) -> AcceptRes
     return AcceptResult(message.id, message.kind, False, routed)
 
 
-def _read(path: Path, limits: Limits) -> Package:
+def _read(path: Path, limits: Limits, *, registered: Registered) -> Package:
+    """Parse and validate; identifiers outside the standard form pass only where
+    ``registered`` (the directory) knows them."""
     try:
         package = parse(path, limits=limits)
     except EdxmlError as exc:
@@ -245,7 +249,7 @@ def _read(path: Path, limits: Limits) -> Package:
     except HubError:
         package.close()
         raise
-    problems = validate(package)
+    problems = validate(package, registered=registered)
     errors = [p for p in problems if p.is_error]
     if errors:
         package.close()

@@ -404,7 +404,9 @@ def status_package(
             d.recipient_code
             for d in session.scalars(select(Delivery).where(Delivery.message_id == original.id))
         ]
-        wanted = directory.canonical_code(recipient) if recipient else None
+        wanted = (
+            directory.resolve_code(session, recipient, field="recipient") if recipient else None
+        )
         if wanted is None and len(recipients) == 1:
             wanted = recipients[0]
         if wanted is None or wanted not in recipients:
@@ -430,6 +432,6 @@ def status_package(
         timestamp=now_timestamp(),
     )
     try:
-        return build(package)
+        return build(package, registered=directory.registry(session))
     except EdxmlError as exc:
         raise HubError.from_problem(exc.problem) from None

@@ -66,11 +66,19 @@ class Agency(Base):
     #: Diacritic-folded, lower-cased name for search (``đ`` → ``d``).
     name_folded: Mapped[str] = mapped_column(String(500), index=True)
     parent_code: Mapped[str | None] = mapped_column(String(32), index=True)
-    level: Mapped[int] = mapped_column(Integer)
+    #: 1–4 for a standard code; None (unknown) for a non-standard identifier. Counting by
+    #: level must keep a None group, never drop those units from totals.
+    level: Mapped[int | None] = mapped_column(Integer)
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(50))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     old_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: An identifier outside the standard form (``vxp.saas.03``, the national platform's
+    #: hosted units), registered on purpose by an operator or received by directory sync.
+    nonstandard: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: For a non-standard identifier (no level-1 part to route by): the peer hub it is
+    #: reached through — the one whose directory it came from; None: the default peer.
+    via_peer: Mapped[str | None] = mapped_column(String(100))
     #: Monotonic change number for incremental synchronisation (getSynchronizeUnit).
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

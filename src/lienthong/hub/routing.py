@@ -2,8 +2,9 @@
 a replacement or a status does to earlier messages.
 
 A recipient served by a (non-peer) system of this hub gets a local delivery; otherwise the
-peer serving its level-1 code (else the default peer) gets a relay — except a hub the
-package already came through, which routes it itself. A known agency nobody serves yet waits
+peer serving its level-1 code (else the default peer) gets a relay — for a non-standard
+identifier (``vxp.saas.03``, no level-1 part) the peer its directory entry names — except a
+hub the package already came through, which routes it itself. A known agency nobody serves yet waits
 here; an unknown or inactive one fails individually. A status goes to ``ResponseFor/OrganId``
 and is linked to the original only when it comes from a party of it.
 """
@@ -70,12 +71,15 @@ def served_locally(session: Session, code: str) -> bool:
 
 def _resolve(session: Session, code: str) -> tuple[str, str | None, str | None]:
     """(canonical code, failure code, peer id): served here → local; otherwise the peer
-    that serves its level-1 code (or the default peer); a known agency nobody serves yet
-    waits here; an unknown one fails."""
+    that serves its level-1 code (or the default peer) — for a non-standard identifier,
+    which has no level-1 part, the peer its directory entry names (or the default); a
+    known agency nobody serves yet waits here; an unknown one fails."""
     canonical, failure = recipient(session, code)
     if failure == "HUB_RECIPIENT_INACTIVE" or served_locally(session, canonical):
         return canonical, failure, None
-    peer = route_for(session, canonical)
+    agency = find_agency(session, code=canonical) if failure is None else None
+    via = agency.via_peer if agency is not None and agency.nonstandard else None
+    peer = route_for(session, canonical, via=via)
     if peer is not None:
         return canonical, None, peer.id
     return canonical, failure, None

@@ -77,6 +77,13 @@ class AgencyOut(BaseModel):
     code: str
     name: str
     parent_code: str | None
-    level: int
+    level: int | None = Field(
+        description="1–4 for a standard code; null (unknown) for a non-standard identifier"
+    )
     active: bool
     old_code: str | None
+    nonstandard: bool = Field(
+        default=False,
+        description="an identifier outside the standard form NNN.NN.NN.XNN (vxp.saas.03), "
+        "registered in the directory on purpose",
+    )

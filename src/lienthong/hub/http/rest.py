@@ -352,6 +352,7 @@ def get_agencies(
             level=a.level,
             active=a.active,
             old_code=a.old_code,
+            nonstandard=a.nonstandard,
         )
         for a in rows
     ]

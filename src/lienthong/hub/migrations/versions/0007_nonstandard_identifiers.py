@@ -1,7 +1,7 @@
 """agencies with identifiers outside the standard form (vxp.saas.03): a flag, the peer they
 are reached through, and an unknown (NULL) level
 
-Revision ID: 0010
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

@@ -1,4 +1,5 @@
-"""Sending from the outbox: relays to peer hubs and pushes to agency systems' callbacks.
+"""Sending from the outbox: relays to peer hubs, pushes to agency systems' callbacks, and
+reports of failed deliveries back to the hub a relayed package came from.
 
 One round is claim (with a lease, in a short transaction) → post (outside any transaction,
 several at once, over kept-alive connections) → settle (one short transaction per entry).
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from lienthong.core.blobstore import BlobStore
 from lienthong.hub.metrics import Metrics
-from lienthong.hub.outbox import queue
+from lienthong.hub.outbox import queue, reports
 from lienthong.hub.outbox.queue import Claim, Outcome, Target
 from lienthong.hub.settings import Settings
 from lienthong.hub.trace import with_trace
@@ -105,6 +106,8 @@ class RelayHost(Protocol):
 
     def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
 
+    def read(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
+
     def wake(self) -> None: ...
 
 
@@ -159,6 +162,7 @@ class Relayer:
             limit=4 * self.concurrency,
             exclude=blocked,
             lease=timedelta(seconds=self.hub.settings.relay_lease_seconds),
+            owner=self.hub.settings.effective_instance_id,
         )
         if not claims:
             return 0
@@ -184,7 +188,13 @@ class Relayer:
             made += 1
 
             def settle(s: Session, c: Claim = c, o: Outcome = outcome) -> str:
-                return queue.settle(s, entry_id=c.entry_id, outcome=o, drain=c.action in probing)
+                return queue.settle(
+                    s,
+                    entry_id=c.entry_id,
+                    outcome=o,
+                    drain=c.action in probing,
+                    claimed_at=c.claimed_at,
+                )
 
             self.hub.run(settle)
         if held:
@@ -225,6 +235,18 @@ class Relayer:
                         content=iter(lambda: fh.read(1 << 20), b""),
                         headers=headers,
                     )
+            elif c.target is Target.REPORT:
+                body = self.hub.read(
+                    reports.report_body, message_id=c.message_id, hub_id=self.hub.settings.hub_id
+                )
+                response = client.post(
+                    c.url,
+                    content=body,
+                    headers={
+                        "Authorization": f"Bearer {c.secret}",
+                        "Content-Type": "application/json",
+                    },
+                )
             else:
                 with self.hub.blobs.open(c.payload_key) as fh:  # as a fetch gives it:
                     data = with_trace(

@@ -40,9 +40,7 @@ def _setup(hub: Hub) -> None:
         directory.add_system(s, system_id="sys.bnv", agencies=[OTHER])
 
 
-def _send(
-    hub: Hub, make_edoc: Callable[..., Edoc], tmp: Path, number: str, to: list[str]
-) -> str:
+def _send(hub: Hub, make_edoc: Callable[..., Edoc], tmp: Path, number: str, to: list[str]) -> str:
     data = build(
         make_edoc(
             sender=Organization(organ_id=SENDER, organ_name="Sở"),

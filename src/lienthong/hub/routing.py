@@ -3,9 +3,12 @@ a replacement or a status does to earlier messages.
 
 A recipient served by a (non-peer) system of this hub gets a local delivery; otherwise the
 peer serving its level-1 code (else the default peer) gets a relay — except a hub the
-package already came through, which routes it itself. A known agency nobody serves yet waits
-here; an unknown or inactive one fails individually. A status goes to ``ResponseFor/OrganId``
-and is linked to the original only when it comes from a party of it.
+package already came through, which routes it itself — except an unknown code of a level-1
+part this hub serves (the hub above sent it here by that part): it fails here, and the
+failure is reported back (:mod:`lienthong.hub.outbox.reports`) instead of vanishing. A known
+agency nobody serves yet waits here; an unknown or inactive one fails individually. A
+status goes to ``ResponseFor/OrganId`` and is linked to the original only when it comes
+from a party of it.
 """
 
 from __future__ import annotations
@@ -81,6 +84,27 @@ def _resolve(session: Session, code: str) -> tuple[str, str | None, str | None]:
     return canonical, failure, None
 
 
+def _unknown_here(session: Session, code: str) -> bool:
+    """An unknown agency whose level-1 part (``H42``) is this hub's: agencies of that part
+    are served here, so the hub above routed it to us and nobody else will deliver it."""
+    if recipient(session, code)[1] != "HUB_UNKNOWN_RECIPIENT":
+        return False
+    level1 = code.strip().split(".")[-1].upper()
+    return (
+        session.scalars(
+            select(SystemAgency.agency_code)
+            .join(System, System.id == SystemAgency.system_id)
+            .where(
+                SystemAgency.agency_code.endswith(f".{level1}", autoescape=True),
+                System.peer.is_(False),
+                System.active.is_(True),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def recipient(session: Session, code: str) -> tuple[str, str | None]:
     """(canonical code, failure code or None)."""
     agency = find_agency(session, code=code)
@@ -140,6 +164,8 @@ def _route_edoc(session: Session, *, message: Message, edoc: Edoc) -> list[Recip
     upstream = _upstream(message)
     for org in edoc.recipients:
         code, failure, peer_id = _resolve(session, org.organ_id or "")
+        if peer_id is not None and peer_id in upstream and _unknown_here(session, code):
+            peer_id, failure = None, "HUB_UNKNOWN_RECIPIENT"
         if code in seen or peer_id in upstream:  # a hub the package came through routes it
             continue
         seen.add(code)

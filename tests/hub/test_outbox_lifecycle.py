@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import socket
 import time
@@ -227,5 +228,34 @@ def test_no_backlog_limit_when_set_to_zero(
             _receive(hub, _package(make_edoc, str(n), FAR))
         assert hub.busy_targets(max_age=0) == frozenset()
         assert len(_relays(hub)) == 3
+    finally:
+        hub.close()
+
+
+def test_a_claim_grown_old_before_its_turn_is_given_back_not_posted(
+    provisioned: tuple[str, str], tmp_path: Path, make_edoc: Callable[..., Edoc]
+) -> None:
+    """On a busy machine a round's last claims may wait long for a free sender thread; past
+    half the lease they are given back instead of posted (past the lease another process
+    could take them over: a double post)."""
+    database_url, _ = provisioned
+    hub = _hub(database_url, tmp_path, instance_id="me")
+    try:
+        _receive(hub, _package(make_edoc, "1", FAR))
+        _receive(hub, _package(make_edoc, "2", FAR))
+        [claimed] = hub.run(queue.claim, limit=1, owner="me")
+        # its turn comes 45 s after it was claimed (a 60 s lease)
+        old = dataclasses.replace(claimed, claimed_at=datetime.now(UTC) - timedelta(seconds=45))
+        [theirs] = hub.run(queue.claim, limit=1, owner="other")
+        _pool, client = hub.relayer._http()
+        assert hub.relayer._attempt(client, old, timedelta(seconds=30)) is None  # not posted
+        hub.run(queue.release, entry_ids=[old.entry_id, theirs.entry_id], owner="me")
+        rows = {e.id: e for e in _relays(hub)}
+        assert (rows[old.entry_id].state, rows[old.entry_id].attempts) == ("pending", 0)
+        assert rows[old.entry_id].last_error is None  # no attempt was made
+        assert (rows[theirs.entry_id].state, rows[theirs.entry_id].claimed_by) == (
+            "inflight",
+            "other",
+        )
     finally:
         hub.close()

@@ -257,14 +257,15 @@ class Outcome:
     detail: str = ""
 
 
-def release(session: Session, *, entry_ids: list[int]) -> None:
-    """Give back claims that were not attempted (their target is failing): not an attempt."""
-    for entry in session.scalars(
-        select(OutboxEntry).where(
-            OutboxEntry.id.in_(entry_ids), OutboxEntry.state == State.INFLIGHT
-        )
-    ):
-        entry.state, entry.lease_until = State.PENDING, None
+def release(session: Session, *, entry_ids: list[int], owner: str | None = None) -> None:
+    """Give back claims that were not attempted (their target is failing, or the claim grew
+    old before its turn came): not an attempt. With ``owner``, only entries still held by
+    it (a claim whose lease ran out may be another process's by now)."""
+    held = [OutboxEntry.id.in_(entry_ids), OutboxEntry.state == State.INFLIGHT]
+    if owner is not None:
+        held.append(OutboxEntry.claimed_by == owner)
+    for entry in session.scalars(select(OutboxEntry).where(*held)):
+        entry.state, entry.lease_until, entry.claimed_by = State.PENDING, None, None
         entry.attempts = max(0, entry.attempts - 1)
 
 

@@ -13,6 +13,10 @@ backlog at once, while during the outage it receives one request per backoff int
 however long the queue is (no retry storm). The state is per process: with several
 processes, each probes on its own. A permanent refusal of one package (a 4xx about that
 package) says the target is alive: it does not open it.
+
+A claim whose turn comes after half its lease (a slow or overloaded machine: more claims
+than posts in flight, each slow) is not posted but given back: past its lease another
+process may take it over, and both would post it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -157,12 +161,14 @@ class Relayer:
     def run_once(self) -> int:
         """One round; returns how many attempts were made."""
         blocked = self.breaker.blocked()
+        lease = timedelta(seconds=self.hub.settings.relay_lease_seconds)
+        owner = self.hub.settings.effective_instance_id
         claims = self.hub.run(
             queue.claim,
             limit=4 * self.concurrency,
             exclude=blocked,
-            lease=timedelta(seconds=self.hub.settings.relay_lease_seconds),
-            owner=self.hub.settings.effective_instance_id,
+            lease=lease,
+            owner=owner,
         )
         if not claims:
             return 0
@@ -177,12 +183,12 @@ class Relayer:
                 probing.add(c.action)
             attempts.append(c)
         pool, client = self._http()
-        futures = {pool.submit(self._attempt, client, c): c for c in attempts}
+        futures = {pool.submit(self._attempt, client, c, lease / 2): c for c in attempts}
         made = 0
         for future in as_completed(futures):
             c = futures[future]
             outcome = future.result()
-            if outcome is None:  # a sibling found the target failing first
+            if outcome is None:  # a sibling found the target failing first, or it grew old
                 held.append(c)
                 continue
             made += 1
@@ -198,13 +204,16 @@ class Relayer:
 
             self.hub.run(settle)
         if held:
-            self.hub.run(queue.release, entry_ids=[c.entry_id for c in held])
+            self.hub.run(queue.release, entry_ids=[c.entry_id for c in held], owner=owner)
         self.hub.metrics.inc("lienthong_relay_attempts_total", made)
         return made
 
-    def _attempt(self, client: httpx.Client, c: Claim) -> Outcome | None:
+    def _attempt(self, client: httpx.Client, c: Claim, fresh_for: timedelta) -> Outcome | None:
         if self.breaker.is_open(c.action):
             return None
+        if c.claimed_at is not None and datetime.now(UTC) - c.claimed_at > fresh_for:
+            self.hub.metrics.inc("lienthong_relay_claims_given_back_total")
+            return None  # its lease is running out: given back, not posted late
         outcome = self._post(client, c)
         self.breaker.record(c.action, outcome)
         if not outcome.ok:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -258,4 +259,52 @@ def test_a_claim_grown_old_before_its_turn_is_given_back_not_posted(
             "other",
         )
     finally:
+        hub.close()
+
+
+def test_a_connection_the_peer_closed_while_idle_is_not_a_failed_attempt(
+    provisioned: tuple[str, str], tmp_path: Path, make_edoc: Callable[..., Edoc]
+) -> None:
+    """A kept-alive connection the peer's server closes as we reuse it (its idle timeout; a
+    race a busy machine makes likely) fails the request before the peer saw it: the relay
+    goes again at once on a new connection instead of counting as a failure with backoff."""
+    database_url, _ = provisioned
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        for n in range(2):
+            conn, _ = server.accept()
+            with conn:
+                conn.settimeout(10)
+                data = b""
+                while not (n == 0 and b"\r\n\r\n" in data) and not data.endswith(b"0\r\n\r\n"):
+                    chunk = conn.recv(1 << 16)
+                    if not chunk:
+                        break
+                    data += chunk
+                seen.append(data)
+                if n == 1:  # the second connection is answered
+                    conn.sendall(
+                        b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\n"
+                        b"content-length: 2\r\nconnection: close\r\n\r\n{}"
+                    )
+                # the first is closed without an answer, as a server closing an idle one
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    hub = _hub(database_url, tmp_path)
+    try:
+        _receive(hub, _package(make_edoc, "1", FAR))
+        [claim] = hub.run(queue.claim, limit=1, owner="me")
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/api/v1/packages"
+        _pool, client = hub.relayer._http()
+        outcome = hub.relayer._post(client, dataclasses.replace(claim, url=url))
+        assert outcome.ok, outcome
+        assert len(seen) == 2 and all(s.startswith(b"POST /api/v1/packages") for s in seen)
+    finally:
+        thread.join(timeout=10)
+        server.close()
         hub.close()

@@ -48,6 +48,8 @@ log = logging.getLogger("lienthong.hub.relay")
 #: the longest a failing target goes without a probe (a replayed dead letter waits at most this)
 PROBE_CAP = timedelta(seconds=60)
 _LABEL = re.compile(r"[A-Z][A-Z0-9_]{0,47}")
+#: what a connection closed by the server while idle in the pool raises on reuse
+_STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 #: refusals about us or the moment, not about the package: retried
 _TRANSIENT_4XX = frozenset({401, 403, 408, 409, 425, 429})
 
@@ -135,6 +137,9 @@ class Relayer:
                     limits=httpx.Limits(
                         max_connections=4 * self.concurrency,
                         max_keepalive_connections=2 * self.concurrency,
+                        # well under the servers' idle timeouts (uvicorn's: 5 s), so that we
+                        # rarely reuse a connection the other side is closing
+                        keepalive_expiry=2.0,
                     ),
                 )
                 self._pool = ThreadPoolExecutor(
@@ -226,9 +231,24 @@ class Relayer:
         return outcome
 
     def _post(self, client: httpx.Client, c: Claim) -> Outcome:
-        """One attempt: a relay to a peer hub's REST API (the package streamed), or a push
-        to a system's callback (signed ``X-Lienthong-Signature: hex HMAC-SHA256(system
-        secret, body)``)."""
+        """One attempt: a relay to a peer hub's REST API (the package streamed), a report
+        to it, or a push to a system's callback (signed ``X-Lienthong-Signature: hex
+        HMAC-SHA256(system secret, body)``). A connection the target closed while it was
+        idle in our pool (its keep-alive ran out as we reused it: a race that a busy machine
+        makes likely) is not the target failing: the request goes once more at once, on a
+        new connection (a repeat is harmless: relays are deduplicated, reports idempotent,
+        pushes carry their message id)."""
+        try:
+            return self._send(client, c)
+        except _STALE_CONNECTION:
+            pass
+        try:
+            return self._send(client, c)
+        except (httpx.HTTPError, OSError) as exc:
+            return Outcome(ok=False, code="HUB_RELAY_UNREACHABLE", detail=type(exc).__name__)
+
+    def _send(self, client: httpx.Client, c: Claim) -> Outcome:
+        """One request (its transport errors raised to :meth:`_post`)."""
         hops = [*parse_hops(c.hops), Hop(self.hub.settings.hub_id, c.accepted_at)]
         try:
             if c.target is Target.RELAY:
@@ -265,6 +285,8 @@ class Relayer:
                     secret=c.secret, body=data, kind=c.kind, message_id=c.message_id
                 )
                 response = client.post(c.url, content=data, headers=headers)
+        except _STALE_CONNECTION:
+            raise
         except (httpx.HTTPError, OSError) as exc:
             return Outcome(ok=False, code="HUB_RELAY_UNREACHABLE", detail=type(exc).__name__)
         if 200 <= response.status_code < 300:

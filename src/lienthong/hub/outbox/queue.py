@@ -100,10 +100,6 @@ class Action:
         return cls(Target.REPORT, peer_id)
 
 
-#: Targets sent over HTTP by :mod:`.relay` (claimed with a lease).
-SENT = (Target.RELAY, Target.PUSH, Target.REPORT)
-
-
 DISPATCH = Action(Target.DISPATCH)
 
 

@@ -124,6 +124,17 @@ def test_a_recipient_unknown_two_hubs_away_shows_failed_on_the_senders_timeline(
         assert audit.verify(s).ok
 
 
+def test_an_unknown_code_of_the_senders_own_province_fails_at_once_not_up_and_lost(
+    net: dict[str, Any],
+) -> None:
+    """Nghệ An's hub serves H41: an unknown H41 code is not sent up to the national hub (which
+    routes H41 back down — the hub it came from — and would drop it)."""
+    unknown_h41 = "000.09.31.H41"
+    sent = _client(net, "qlvb.hungbinh").send(_document("5", [BAC_HA, unknown_h41]))
+    outcome = {r["agency"]: (r["state"], r["failure_code"]) for r in sent["recipients"]}
+    assert outcome == {BAC_HA: ("queued", None), unknown_h41: ("failed", "HUB_UNKNOWN_RECIPIENT")}
+
+
 def test_a_package_refused_downstream_as_a_whole_is_reported_to_the_sender(
     net: dict[str, Any],
 ) -> None:

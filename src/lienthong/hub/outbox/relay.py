@@ -235,9 +235,9 @@ class Relayer:
         to it, or a push to a system's callback (signed ``X-Lienthong-Signature: hex
         HMAC-SHA256(system secret, body)``). A connection the target closed while it was
         idle in our pool (its keep-alive ran out as we reused it: a race that a busy machine
-        makes likely) is not the target failing: the request goes once more at once, on a
-        new connection (a repeat is harmless: relays are deduplicated, reports idempotent,
-        pushes carry their message id)."""
+        makes likely) is not the target failing: the request goes once more at once (the
+        pool drops the broken connection; a repeat is harmless: relays are deduplicated,
+        reports idempotent, pushes carry their message id)."""
         try:
             return self._send(client, c)
         except _STALE_CONNECTION:

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench reliability clean system-packages office-test
+.PHONY: demo test check bench reliability reliability-busy clean system-packages office-test
 NODE_STAMP := node_modules/.installed
 
 $(STAMP): pyproject.toml
@@ -38,6 +38,14 @@ office-test: $(STAMP) system-packages $(NODE_STAMP)
 # `make test` runs the same test with 500)
 reliability: $(STAMP)
 	LIENTHONG_RELIABILITY_DOCS=2000 $(PY) -m pytest tests/reliability/test_kill9.py
+
+# the reliability tests on a busy machine: two CPU hogs (stress-ng, Debian package) for as
+# long as the tests run, at most 15 min; they must hold as they do on an idle machine
+reliability-busy: $(STAMP)
+	@command -v stress-ng >/dev/null 2>&1 || { echo "need stress-ng (Debian: apt-get install stress-ng)"; exit 1; }
+	stress-ng --cpu 2 --timeout 900s --quiet & hog=$$!; \
+	$(PY) -m pytest -p no:cacheprovider -s tests/reliability; rc=$$?; \
+	kill $$hog 2>/dev/null; exit $$rc
 
 check: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -37,6 +37,7 @@ from lienthong.edxml.model import (
 from lienthong.edxml.parser import parse
 from lienthong.hub import audit, directory
 from lienthong.hub.http.app import create_app
+from lienthong.hub.models import System
 from lienthong.hub.runtime import Hub
 from lienthong.hub.settings import Settings
 from support import as_sent
@@ -69,6 +70,7 @@ V1_PATHS = {
     ("get", "/api/v1/messages/{message_id}/timeline"),
     ("get", "/api/v1/sent"),
     ("get", "/api/v1/agencies"),
+    ("post", "/api/v1/reports"),  # between hubs: peer keys only
 }
 
 
@@ -639,6 +641,17 @@ def test_permission_matrix_of_every_endpoint(world: World) -> None:
     world.hub.dispatch_now()
     new_package = world.edoc(H41, G22)
     m = f"/api/v1/messages/{message_id}"
+    with world.hub.session() as s:
+        peer = directory.add_system(s, system_id="hub.peer", agencies=[H20])
+        world.keys["hub.peer"] = peer.api_key
+        s.get(System, "hub.peer").peer = True  # type: ignore[union-attr]
+    report = {
+        "hub": "peer",
+        "sha256": hashlib.sha256(package).hexdigest(),
+        "kind": "edoc",
+        "sender": H41,
+        "recipients": [{"agency": G22, "state": "failed", "hub": "peer"}],
+    }
     # (method, path, request kwargs, who is right, what the outsider gets)
     cases: list[tuple[str, str, dict[str, Any], str, Callable[[httpx.Response], None]]] = [
         ("POST", "/api/v1/packages", {"content": new_package}, "sys.h41", _refused(403)),
@@ -656,6 +669,8 @@ def test_permission_matrix_of_every_endpoint(world: World) -> None:
         ("POST", f"{m}/ack", {"json": {"ok": True}}, "sys.g22", _refused(404)),
         ("GET", "/api/v1/sent", {}, "sys.h41", _empty(None)),
         ("GET", "/api/v1/agencies", {"params": {"q": "nghe an"}}, "sys.h41", _ok),
+        # between hubs: only a peer hub's key (here a report that changes nothing)
+        ("POST", "/api/v1/reports", {"json": report}, "hub.peer", _refused(403)),
     ]
     for method, path, kwargs, right, outsider_sees in cases:
         r = world.http.request(method, path, **kwargs)
@@ -847,7 +862,9 @@ def test_schemathesis_finds_no_server_error(world: World) -> None:
     assert len(statuses) == len(V1_PATHS)
     for label, seen in statuses.items():
         assert 401 not in seen, label
-        if label != "POST /api/v1/packages":
+        if label == "POST /api/v1/reports":  # a peer hub's call: an agency system is refused
+            assert seen <= {403, 422}, seen
+        elif label != "POST /api/v1/packages":
             assert any(200 <= s < 300 for s in seen), (label, seen)
 
 

@@ -34,7 +34,12 @@ class Gate:
         self.cut = False
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
-        self._client = httpx.AsyncClient(timeout=60)
+        # a new connection to the hub per request: a kept-alive one may be closed by the
+        # hub's server (idle timeout) just as the gate reuses it — a race a busy machine
+        # makes likely, which would show as a failed relay attempt that no hub caused
+        self._client = httpx.AsyncClient(
+            timeout=60, limits=httpx.Limits(max_keepalive_connections=0)
+        )
         app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["GET", "POST"])])
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

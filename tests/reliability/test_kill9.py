@@ -76,11 +76,15 @@ UP_SECONDS = (1.0, 5.0)
 DOWN_SECONDS = (0.0, 1.0)
 MIN_KILLS = 3
 #: bounds: the killer works while documents are being sent, at most KILL_WINDOW; then
-#: everything must be sent, delivered, answered and settled within CONVERGE_DEADLINE (a
-#: relay claimed by a killed process waits for its lease, 10 s here). Generous: they only catch
-#: a network that is stuck (the measured times are printed).
+#: everything must be sent, delivered, answered and settled — and the network must never go
+#: STALL_SECONDS without progress (a document or status more, an outbox entry fewer): a
+#: stuck network fails, a slow one (a machine busy with other work: the hub's restarts
+#: alone take tens of seconds then) does not. CONVERGE_CEILING only keeps a CI job from
+#: hanging. A relay claimed by a killed process is released when it starts again (else
+#: after its lease, 10 s here). The measured times are printed; speed is bench/'s business.
 KILL_WINDOW = 30.0 + 0.15 * DOCS
-CONVERGE_DEADLINE = 120.0 + 0.15 * DOCS
+STALL_SECONDS = 120.0
+CONVERGE_CEILING = 1800.0 + 0.5 * DOCS
 PROMULGATED = "2026/11/27"
 
 
@@ -677,15 +681,28 @@ def test_kill9_of_a_provincial_hub_loses_and_duplicates_nothing(
             f"{run.sent}/{DOCS} accepted, {len(run.received)} received, "
             f"{len(run.statuses)} statuses back",
         )
-        converge_deadline = time.monotonic() + CONVERGE_DEADLINE
-        last_report = time.monotonic()
+        ceiling = time.monotonic() + CONVERGE_CEILING
+        last_report = last_progress = time.monotonic()
         open_work: dict[str, int] = {}
-        while time.monotonic() < converge_deadline and not run.thread_errors:
+        progress: tuple[int, ...] = ()
+        stalled = False
+        while time.monotonic() < ceiling and not run.thread_errors:
             if run.complete():
                 open_work = {h: _open_work(network.base_dir / h / "hub.db") for h in HUBS}
                 if not any(open_work.values()):
                     converged = True
                     break
+            now_progress = (
+                run.sent,
+                len(run.received),
+                len(run.statuses),
+                -sum(open_work.values()),
+            )
+            if now_progress != progress:
+                progress, last_progress = now_progress, time.monotonic()
+            elif time.monotonic() - last_progress > STALL_SECONDS:
+                stalled = True
+                break
             if time.monotonic() - last_report >= 15:
                 last_report = time.monotonic()
                 _say(
@@ -745,7 +762,10 @@ def test_kill9_of_a_provincial_hub_loses_and_duplicates_nothing(
     assert not run.refusals, run.refusals[:5]
     assert not run.server_errors, f"the hub failed (HTTP 5xx): {run.server_errors[:3]}"
     assert run.sent == DOCS, f"not every document was accepted\n{summary}"
-    assert converged, f"the network did not converge within the deadline\n{summary}"
+    assert converged, (
+        f"the network did not converge ({'no progress for' if stalled else 'within'} "
+        f"{STALL_SECONDS if stalled else CONVERGE_CEILING:.0f} s)\n{summary}"
+    )
 
     # the dedup contract of POST /api/v1/packages, seen from the sender: 201 ACCEPTED for
     # the first send that reached the hub, 200 ALREADY_ACCEPTED with the same message id

@@ -251,6 +251,10 @@ def _write_config(path: Path, settings: Settings) -> None:
             "trust_dir",
             "ca_dir",
             "relay_lease_seconds",
+            "instance_id",
+            "delivery_lifetime_days",
+            "outbox_retention_days",
+            "max_relay_backlog",
         )
         if getattr(settings, name) not in ("", None)
     ]

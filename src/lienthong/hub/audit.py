@@ -33,6 +33,7 @@ class Event:
     DELIVERED = "delivered"
     RELAYED = "relayed"
     FAILED = "failed"
+    EXPIRED = "expired"
     FETCHED = "fetched"
     ACKNOWLEDGED = "acknowledged"
     STATUS = "status"
@@ -40,6 +41,7 @@ class Event:
     SUPERSEDED = "superseded"
     AGENCY_CHANGED = "agency_changed"
     SYSTEM_CHANGED = "system_changed"
+    PRUNED = "pruned"
 
 
 def _canonical(

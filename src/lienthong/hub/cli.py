@@ -1,4 +1,4 @@
-"""Hub commands: ``lienthong hub serve``, ``agency …``, ``system …``, ``peer …``,
+"""Hub commands: ``lienthong hub serve``, ``hub prune``, ``agency …``, ``system …``, ``peer …``,
 ``deadletter …``, ``operator …``, ``audit verify`` (the client commands ``send``, ``inbox``,
 … are in :mod:`lienthong.client.cli`).
 
@@ -92,6 +92,35 @@ def serve(
         )
     finally:
         hub.close()
+
+
+@hub_app.command("prune")
+def prune(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
+    """Dọn theo thời hạn lưu giữ / apply the retention settings now (a running hub also does
+    it every minute): expire deliveries never acknowledged within
+    LIENTHONG_DELIVERY_LIFETIME_DAYS, delete outbox entries done more than
+    LIENTHONG_OUTBOX_RETENTION_DAYS ago, forget stale signatures. Messages, payloads and the
+    audit chain are kept (it stays verifiable: ``audit verify``)."""
+    with _hub(data_dir) as hub:
+        result = hub.prune(via="cli")
+        settings = hub.settings
+    data = {
+        "expired_deliveries": result.expired,
+        "outbox_entries_deleted": result.outbox_deleted,
+        "signatures_forgotten": result.signatures_forgotten,
+        "delivery_lifetime_days": settings.delivery_lifetime_days,
+        "outbox_retention_days": settings.outbox_retention_days,
+    }
+    if json_out:
+        dump(data)
+        return
+    err.print(
+        f"Hết hạn / expired: {result.expired} nơi nhận / deliveries "
+        f"(sau / after {settings.delivery_lifetime_days or '∞'} ngày / days); "
+        f"xóa / deleted: {result.outbox_deleted} mục hàng đợi đã xong / done outbox entries "
+        f"(sau / after {settings.outbox_retention_days or '∞'} ngày / days); "
+        f"quên / forgot: {result.signatures_forgotten} chữ ký / signatures"
+    )
 
 
 # ------------------------------------------------------------------------------ agencies
@@ -494,7 +523,10 @@ def peer_list(data_dir: Path | None = DataDir) -> None:
 @deadletter_app.command("list")
 def deadletter_list(
     target_type: str | None = typer.Option(
-        None, "--target-type", help="relay (tới trục khác / to a peer) | push (tới hệ thống)"
+        None,
+        "--target-type",
+        help="relay (tới trục khác / to a peer) | push (tới hệ thống) | report (báo lỗi "
+        "về trục trước / failures reported upstream)",
     ),
     target_id: str | None = typer.Option(None, "--target", help="trục hoặc hệ thống / id"),
     limit: int = typer.Option(1000, "--limit"),
@@ -505,12 +537,12 @@ def deadletter_list(
     reason (the same records as ``GET /api/admin/v1/deadletters``)."""
     from lienthong.hub import deadletters
 
-    if target_type not in (None, "relay", "push"):
+    if target_type not in (None, "relay", "push", "report"):
         raise _fail(
             HubError(
                 "REQUEST_INVALID",
-                "--target-type phải là relay hoặc push",
-                "--target-type must be relay or push",
+                "--target-type phải là relay, push hoặc report",
+                "--target-type must be relay, push or report",
                 field="target_type",
             )
         )

@@ -99,8 +99,8 @@ def _present(session: Session, rows: Sequence[tuple[OutboxEntry, Message]]) -> l
 
 
 def _targets(target_type: str | None, target_id: str | None) -> Any:
-    """The ``WHERE`` on the outbox action for a target filter (relay/push entries only)."""
-    targets = [Target(target_type)] if target_type else [Target.RELAY, Target.PUSH]
+    """The ``WHERE`` on the outbox action for a target filter (relay, push, report entries)."""
+    targets = [Target(target_type)] if target_type else [Target.RELAY, Target.PUSH, Target.REPORT]
     prefixes = [prefix(t) for t in targets]
     if target_id is not None:
         return OutboxEntry.action.in_([p + target_id for p in prefixes])

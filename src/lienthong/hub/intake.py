@@ -12,7 +12,10 @@ Each step is a small function, in this order; a step either passes or raises a t
 6. :func:`lienthong.hub.signatures.verify` — signatures under the hub's policy;
 7. the payload is stored (content-addressed);
 8. :func:`commit` — in ONE short transaction: the message, one delivery per recipient and
-   the outbox entries (:func:`lienthong.hub.routing.route`), and the audit records.
+   the outbox entries (:func:`lienthong.hub.routing.route`), and the audit records — unless
+   a peer it must be relayed to has too many relays waiting already (backpressure: 503
+   ``HUB_BUSY``, nothing written); recipients that failed here are reported back to the hub
+   a relayed package came from (:mod:`lienthong.hub.outbox.reports`).
 
 Steps 3–7 are :func:`prepare` (reads only; run without the write lock), step 8 is
 :func:`commit`; :func:`accept` runs both in one session and :func:`receive` runs them as two
@@ -26,6 +29,7 @@ import logging
 import os
 import tempfile
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +47,8 @@ from lienthong.hub import audit, directory, signatures
 from lienthong.hub.deliveries import RecipientOutcome, outcomes
 from lienthong.hub.directory import find_agency, served_agencies
 from lienthong.hub.errors import HubError, forbidden
-from lienthong.hub.models import DeliveryState, Message, System, utcnow
+from lienthong.hub.models import Delivery, DeliveryState, Message, System, utcnow
+from lienthong.hub.outbox.queue import Action, report_upstream
 from lienthong.hub.routing import route, served_locally
 from lienthong.hub.runtime import Hub
 from lienthong.hub.settings import SignaturePolicy
@@ -178,9 +183,21 @@ def prepare(
         package.close()  # attachment contents; the metadata stays usable
 
 
-def commit(session: Session, *, system: System, prepared: Prepared) -> AcceptResult:
+#: What a sender told "busy" waits before trying again (seconds; the ``Retry-After``).
+BUSY_RETRY_AFTER = 30
+
+
+def commit(
+    session: Session,
+    *,
+    system: System,
+    prepared: Prepared,
+    busy: Collection[str] = (),
+) -> AcceptResult:
     """The one write transaction of intake: message, deliveries, outbox entry and audit
-    records together — or, for a resend (also one that raced us), the original's id."""
+    records together — or, for a resend (also one that raced us), the original's id.
+    ``busy``: relay actions (``relay:<peer>``) whose backlog is full: a package that would
+    be relayed there is refused (503 ``HUB_BUSY``), nothing written."""
     package, sender, body = prepared.package, prepared.sender, prepared.body
     existing = session.scalars(select(Message).where(Message.dedup_key == prepared.key)).first()
     if existing is not None:
@@ -212,6 +229,8 @@ def commit(session: Session, *, system: System, prepared: Prepared) -> AcceptRes
     session.add(message)
     session.flush()
     routed = route(session, message=message, package=package)
+    if busy:
+        _refuse_if_busy(session, message_id=message.id, busy=busy)
     audit.append(
         session,
         event=audit.Event.ACCEPTED,
@@ -234,7 +253,28 @@ def commit(session: Session, *, system: System, prepared: Prepared) -> AcceptRes
                 agency_code=o.agency_code,
                 detail={"code": o.failure_code},
             )
+    if any(o.state == DeliveryState.FAILED.value for o in routed):
+        report_upstream(session, message_id=message.id)  # when it was relayed to us
     return AcceptResult(message.id, message.kind, False, routed)
+
+
+def _refuse_if_busy(session: Session, *, message_id: str, busy: Collection[str]) -> None:
+    peers = session.scalars(
+        select(Delivery.peer_id)
+        .where(Delivery.message_id == message_id, Delivery.peer_id.is_not(None))
+        .distinct()
+    ).all()
+    full = sorted(str(p) for p in peers if str(Action.relay(str(p))) in busy)
+    if full:
+        raise HubError(
+            "HUB_BUSY",
+            f"Trục đang có quá nhiều gói tin chờ chuyển tới {', '.join(full)}; "
+            f"vui lòng gửi lại sau {BUSY_RETRY_AFTER} giây",
+            f"Too many packages are waiting to be relayed to {', '.join(full)}; "
+            f"please send again in {BUSY_RETRY_AFTER} s",
+            status=503,
+            details={"peers": full, "retry_after_seconds": BUSY_RETRY_AFTER},
+        )
 
 
 def _read(path: Path, limits: Limits, *, registered: Registered) -> Package:
@@ -391,7 +431,7 @@ def receive(
             trust=hub.trust,
             hops=hops,
         )
-        result = hub.run(commit, system=system, prepared=prepared)
+        result = hub.run(commit, system=system, prepared=prepared, busy=hub.busy_targets())
     finally:
         body.path.unlink(missing_ok=True)
     hub.metrics.inc(

@@ -31,6 +31,7 @@ from lienthong.hub.models import (
     Message,
     System,
 )
+from lienthong.hub.outbox.queue import report_upstream
 from lienthong.hub.routing import SENDER_STATUSES
 from lienthong.hub.trace import trace_headers, with_trace
 from lienthong.protocol.hops import Hop, parse_hops
@@ -208,13 +209,15 @@ def delivered_size(message: Message, hub_id: str) -> int:
 def acknowledge(
     session: Session, *, system: System, message_id: str, ok: bool = True, reason: str | None = None
 ) -> list[RecipientOutcome]:
-    """Transport acknowledgement (the platform's ``updateStatus done|fail``); idempotent."""
+    """Transport acknowledgement (the platform's ``updateStatus done|fail``); idempotent. A
+    failure of a package relayed here is reported back to the hub it came from."""
     mine = _my_deliveries(session, system=system, message_id=message_id)
     live = [
         d for d in mine if d.state not in (DeliveryState.QUEUED.value, DeliveryState.REVOKED.value)
     ]
     if not live:
         raise not_found("văn bản", "message", message_id)
+    failed = False
     for d in live:
         code = d.recipient_code
         failure = (
@@ -239,6 +242,9 @@ def acknowledge(
                 system_id=system.id,
                 detail={"ok": ok},
             )
+            failed = failed or not ok
+    if failed:
+        report_upstream(session, message_id=message_id)
     return [
         RecipientOutcome(d.recipient_code, d.state, d.failure_code, d.failure_reason) for d in live
     ]

@@ -156,6 +156,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("message_id", "recipient_code"),
         Index("ix_delivery_recipient_state", "recipient_code", "state", "id"),
+        Index("ix_delivery_state_created", "state", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -179,6 +180,7 @@ class OutboxEntry(Base):
     __table_args__ = (
         UniqueConstraint("message_id", "action"),
         Index("ix_outbox_state_next", "state", "next_at"),
+        Index("ix_outbox_state_updated", "state", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -188,6 +190,10 @@ class OutboxEntry(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The process holding an ``inflight`` claim (its instance id, see Settings): a process
+    #: that starts again releases its predecessor's claims at once instead of waiting for
+    #: their lease. Meaningless in other states.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
     #: When the entry last changed (claimed, retried, given up, replayed): set by every

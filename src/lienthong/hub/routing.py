@@ -4,9 +4,12 @@ a replacement or a status does to earlier messages.
 A recipient served by a (non-peer) system of this hub gets a local delivery; otherwise the
 peer serving its level-1 code (else the default peer) gets a relay — for a non-standard
 identifier (``vxp.saas.03``, no level-1 part) the peer its directory entry names — except a
-hub the package already came through, which routes it itself. A known agency nobody serves yet waits
-here; an unknown or inactive one fails individually. A status goes to ``ResponseFor/OrganId``
-and is linked to the original only when it comes from a party of it.
+hub the package already came through, which routes it itself. An unknown code of a level-1
+part this hub serves fails here instead of going back up or to the default peer (the hubs
+above route that part here: it would vanish or come back); a relayed package reports such
+failures back (:mod:`lienthong.hub.outbox.reports`). A known agency nobody serves yet waits
+here; an unknown or inactive one fails individually. A status goes to
+``ResponseFor/OrganId`` and is linked to the original only when it comes from a party of it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,15 @@ from lienthong.hub.deliveries import NOT_FETCHED, RecipientOutcome, transition
 from lienthong.hub.directory import find_agency
 from lienthong.hub.errors import HubError
 from lienthong.hub.federation import route_for
-from lienthong.hub.models import Delivery, DeliveryState, Message, System, SystemAgency, utcnow
+from lienthong.hub.models import (
+    Delivery,
+    DeliveryState,
+    Message,
+    Peer,
+    System,
+    SystemAgency,
+    utcnow,
+)
 from lienthong.hub.outbox.queue import DISPATCH, Action, enqueue
 from lienthong.protocol.hops import parse_hops
 
@@ -85,6 +96,37 @@ def _resolve(session: Session, code: str) -> tuple[str, str | None, str | None]:
     return canonical, failure, None
 
 
+def _default_route(session: Session, peer_id: str, code: str) -> bool:
+    """``peer_id`` is where ``code`` goes only as the default (``*``) route."""
+    peer = session.get(Peer, peer_id)
+    return peer is not None and _level1(code) not in peer.serves.split(",")
+
+
+def _level1(code: str) -> str:
+    return code.strip().split(".")[-1].upper()
+
+
+def _unknown_here(session: Session, code: str) -> bool:
+    """An unknown agency whose level-1 part (``H42``) is this hub's: agencies of that part
+    are served here, so the hub above routed it to us and nobody else will deliver it."""
+    if recipient(session, code)[1] != "HUB_UNKNOWN_RECIPIENT":
+        return False
+    level1 = _level1(code)
+    return (
+        session.scalars(
+            select(SystemAgency.agency_code)
+            .join(System, System.id == SystemAgency.system_id)
+            .where(
+                SystemAgency.agency_code.endswith(f".{level1}", autoescape=True),
+                System.peer.is_(False),
+                System.active.is_(True),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def recipient(session: Session, code: str) -> tuple[str, str | None]:
     """(canonical code, failure code or None)."""
     agency = find_agency(session, code=code)
@@ -144,6 +186,12 @@ def _route_edoc(session: Session, *, message: Message, edoc: Edoc) -> list[Recip
     upstream = _upstream(message)
     for org in edoc.recipients:
         code, failure, peer_id = _resolve(session, org.organ_id or "")
+        if (
+            peer_id is not None
+            and (peer_id in upstream or _default_route(session, peer_id, code))
+            and _unknown_here(session, code)
+        ):
+            peer_id, failure = None, "HUB_UNKNOWN_RECIPIENT"
         if code in seen or peer_id in upstream:  # a hub the package came through routes it
             continue
         seen.add(code)

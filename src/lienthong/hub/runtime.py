@@ -19,8 +19,9 @@ from sqlalchemy import Engine
 from lienthong.core import db
 from lienthong.core.blobstore import BlobStore, blob_store_from_url
 from lienthong.edxml.attachments import Limits
-from lienthong.hub.authn import purge_seen_signatures
+from lienthong.hub import retention
 from lienthong.hub.metrics import Metrics
+from lienthong.hub.outbox import queue
 from lienthong.hub.outbox.dispatch import dispatch_pending, pending_dispatch
 from lienthong.hub.outbox.relay import Relayer
 from lienthong.hub.settings import Settings
@@ -39,6 +40,31 @@ class Database(db.Database):
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(engine or db.make_engine(settings.effective_database_url), MIGRATIONS)
+
+    def prune(self, *, via: str = "hub", batches: int | None = None) -> retention.PruneResult:
+        """Retention under the settings (:mod:`lienthong.hub.retention`), batch after batch
+        (each its own short transaction) until nothing is left or ``batches`` ran."""
+        settings = self.settings
+        total = retention.PruneResult()
+        limit = 1000
+        n = 0
+        while batches is None or n < batches:
+            n += 1
+            done = self.run(
+                retention.prune,
+                delivery_lifetime=timedelta(days=settings.delivery_lifetime_days) or None,
+                outbox_retention=timedelta(days=settings.outbox_retention_days) or None,
+                signature_window=timedelta(seconds=settings.signature_window_seconds),
+                limit=limit,
+                via=via,
+            )
+            total += done
+            if max(done.expired, done.outbox_deleted) < limit:
+                break
+        return total
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 class Hub(Database):
@@ -65,6 +91,8 @@ class Hub(Database):
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self.relayer = Relayer(self)
+        self._backlog_lock = threading.Lock()
+        self._backlog: tuple[float, frozenset[str]] = (-1e9, frozenset())
 
     # ------------------------------------------------------------------ worker
 
@@ -82,8 +110,14 @@ class Hub(Database):
                 return total
 
     def start_worker(self) -> None:
+        """Start dispatching and relaying; first give back the claims this process held in
+        its previous run (it died holding them: they are due now, not after their lease)."""
         if self._worker is not None:
             return
+        owner = self.settings.effective_instance_id
+        released = self.run(queue.release_claims_of, owner=owner)
+        if released:
+            log.info("outbox.released", extra={"instance": owner, "entries": released})
         self._stop.clear()
         self._worker = threading.Thread(target=self._loop, name="lienthong-dispatch", daemon=True)
         self._worker.start()
@@ -115,16 +149,36 @@ class Hub(Database):
         return self.relayer.run_once()
 
     def _housekeeping(self) -> None:
-        """Once a minute: forget signatures that can no longer be replayed (older than
-        twice the freshness window: timestamps up to +window are accepted), and reload the
-        trust store when its files changed (new CRLs, a new root)."""
+        """Once a minute: retention (expire deliveries, delete done outbox entries, forget
+        signatures that can no longer be replayed — :mod:`lienthong.hub.retention`), a few
+        batches at most, and reload the trust store when its files changed (new CRLs, a
+        new root)."""
         now = time.monotonic()
         if now - self._last_housekeeping < 60:
             return
         self._last_housekeeping = now
-        window = timedelta(seconds=2 * self.settings.signature_window_seconds)
-        self.run(purge_seen_signatures, older_than=window)
+        pruned = self.prune(batches=5)
+        if pruned.total:
+            log.info("hub.pruned", extra=pruned.__dict__)
         self.reload_trust_if_changed()
+
+    # ------------------------------------------------------------------ backpressure
+
+    def busy_targets(self, *, max_age: float = 1.0) -> frozenset[str]:
+        """Relay actions (``relay:<peer>``) with at least ``max_relay_backlog`` entries
+        waiting, as counted at most ``max_age`` seconds ago (one grouped count shared by the
+        process's requests): intake refuses what would add to them (``HUB_BUSY``)."""
+        limit = self.settings.max_relay_backlog
+        if not limit:
+            return frozenset()
+        with self._backlog_lock:
+            at, busy = self._backlog
+            if time.monotonic() - at < max_age:
+                return busy
+            counts = self.read(queue.waiting_relays)
+            busy = frozenset(action for action, n in counts.items() if n >= limit)
+            self._backlog = (time.monotonic(), busy)
+            return busy
 
     def _trust_stamp(self) -> tuple[tuple[str, float], ...]:
         directory = self.trust_dir

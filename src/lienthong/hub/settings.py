@@ -7,6 +7,7 @@ created on first start.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -53,6 +54,22 @@ class Settings:
     #: How long a process holds a relay or push it claimed; a crashed process's claims
     #: are taken over after this (a claim outliving it may be posted twice: harmless).
     relay_lease_seconds: int = 60
+    #: This process among the hub's processes (holder of its outbox claims): a process
+    #: started again under the same id releases its predecessor's claims at once. Empty:
+    #: ``<host name>:<port>``, distinct for processes on one machine and stable across
+    #: restarts; set it when several processes share a host name and port (containers).
+    instance_id: str = ""
+    #: Retention (``lienthong hub prune``, also run by the hub every minute). A delivery
+    #: still waiting in an inbox (available or fetched, not acknowledged) this many days
+    #: after it was accepted becomes ``expired`` and leaves the inbox; 0: never.
+    delivery_lifetime_days: int = 30
+    #: Outbox entries done this many days ago are deleted (dead letters stay until
+    #: replayed); 0: kept for ever.
+    outbox_retention_days: int = 7
+    #: Backpressure: a package that would be relayed to a peer with this many relays
+    #: already waiting is refused with 503 ``HUB_BUSY`` and ``Retry-After`` (the sender, or
+    #: the upstream hub's relay, tries again later); 0: no limit.
+    max_relay_backlog: int = 10_000
     host: str = "127.0.0.1"
     port: int = 8080
     #: Attachment and package limits of the parser are derived from max_package_bytes.
@@ -68,6 +85,10 @@ class Settings:
     def effective_blob_url(self) -> str:
         return self.blob_url or str((self.data_dir / "blobs").resolve())
 
+    @property
+    def effective_instance_id(self) -> str:
+        return self.instance_id or f"{socket.gethostname()}:{self.port}"
+
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
@@ -75,6 +96,17 @@ class Settings:
     def load(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Explicit arguments > environment > the ``LIENTHONG_CONFIG`` file > defaults."""
         return load(cls, prefix="LIENTHONG_", environ=environ, overrides=overrides, coerce=_coerce)
+
+
+_INTEGERS = {
+    "max_package_bytes",
+    "signature_window_seconds",
+    "port",
+    "relay_lease_seconds",
+    "delivery_lifetime_days",
+    "outbox_retention_days",
+    "max_relay_backlog",
+}
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -86,6 +118,9 @@ def _coerce(name: str, value: Any) -> Any:
         return SignaturePolicy(str(value))
     if name == "role" and str(value) not in ROLES:
         raise ValueError(f"role must be national, provincial or ministry, not {value!r}")
-    if name in {"max_package_bytes", "signature_window_seconds", "port", "relay_lease_seconds"}:
-        return int(value)
+    if name in _INTEGERS:
+        value = int(value)
+        if value < 0:
+            raise ValueError(f"{name} must not be negative, not {value}")
+        return value
     return value

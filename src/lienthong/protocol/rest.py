@@ -87,3 +87,31 @@ class AgencyOut(BaseModel):
         description="an identifier outside the standard form NNN.NN.NN.XNN (vxp.saas.03), "
         "registered in the directory on purpose",
     )
+
+
+class ReportedRecipient(BaseModel):
+    """One recipient a downstream hub could not deliver to."""
+
+    agency: str = Field(max_length=32)
+    state: Literal["failed", "expired"]
+    failure_code: str = Field(default="", max_length=64)
+    failure_reason: str = Field(default="", max_length=1000)
+    hub: str = Field(description="the hub where it failed", max_length=100)
+
+
+class DeliveryReportIn(BaseModel):
+    """``POST /api/v1/reports`` (peer hubs only): the deliveries of a relayed package that
+    failed or expired downstream, sent back to the hub it came from. The package is named
+    by what every hub on its way stores alike: the SHA-256 of the sender's bytes, its kind
+    and its sender; ``hub`` is the reporting hub (the peer it was relayed to)."""
+
+    hub: str = Field(max_length=100)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    kind: Literal["edoc", "status"]
+    sender: str = Field(max_length=32)
+    recipients: list[ReportedRecipient] = Field(max_length=10_000)
+
+
+class DeliveryReportOut(BaseModel):
+    message_id: str
+    updated: list[str] = Field(description="recipients whose delivery changed here")

@@ -39,8 +39,11 @@ def list_dead_letters(
     hub: HubDep,
     _caller: OperatorCaller,
     target_type: Annotated[
-        Literal["relay", "push"] | None,
-        Query(description="relay: to a peer hub; push: to a system's callback URL"),
+        Literal["relay", "push", "report"] | None,
+        Query(
+            description="relay: to a peer hub; push: to a system's callback URL; report: "
+            "failed deliveries reported back to the hub a package came from"
+        ),
     ] = None,
     target_id: Annotated[
         str | None,

@@ -56,8 +56,13 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
             },
         )
         if _request.url.path.startswith("/api/"):
-            return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
-        return vdxp.vdxp_error(exc)
+            response = JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+        else:
+            response = vdxp.vdxp_error(exc)
+        retry_after = exc.details.get("retry_after_seconds")
+        if retry_after is not None:  # HUB_BUSY: when to try again
+            response.headers["Retry-After"] = str(int(retry_after))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -28,11 +28,14 @@ from lienthong.hub.deliveries import RecipientOutcome
 from lienthong.hub.errors import HubError, not_found
 from lienthong.hub.federation import check_hops
 from lienthong.hub.http.deps import HubDep, SystemCaller, in_thread, spool
+from lienthong.hub.outbox import reports
 from lienthong.protocol.hops import HOPS_HEADER, parse_hops
 from lienthong.protocol.rest import (
     AcceptOut,
     AckIn,
     AgencyOut,
+    DeliveryReportIn,
+    DeliveryReportOut,
     InboxItemOut,
     InboxOut,
     RecipientOut,
@@ -306,6 +309,27 @@ def send_status(
     )
     body = intake.body_from_bytes(hub.tmp_dir, data)
     return _accept_out(intake.receive(hub, system=system, body=body, kind="status"))
+
+
+@router.post(
+    "/reports",
+    response_model=DeliveryReportOut,
+    responses={
+        **_ERRORS,
+        403: {"description": "not a peer hub (HUB_PEER_ONLY)"},
+        404: {"description": "no such relayed package here"},
+    },
+    summary="Báo nơi nhận không chuyển được (giữa các trục) / report failed deliveries "
+    "(between hubs)",
+)
+def post_report(hub: HubDep, system: SystemCaller, report: DeliveryReportIn) -> DeliveryReportOut:
+    """A hub this hub relayed a package to reports the recipients it could not deliver
+    (failed or expired there or further on); they change here from ``relayed`` to
+    ``failed``/``expired`` and the report goes on to the hub the package came from."""
+    message_id, updated = hub.run(reports.apply_report, system=system, report=report)
+    if updated:
+        hub.wake()
+    return DeliveryReportOut(message_id=message_id, updated=updated)
 
 
 @router.get(

@@ -1,11 +1,17 @@
 """The outbox's rows: their states and actions, and every change made to them.
 
 States: ``pending`` (due at ``next_at``) → ``inflight`` (claimed by a process until
-``lease_until``) → ``done``, or back to ``pending`` with exponential backoff and jitter, or
-``dead`` (a permanent refusal, or the lifetime ran out): a dead letter an operator can replay.
-Relays and pushes are handled outside any database transaction: claimed with a lease, posted
-(:mod:`.relay`), then settled here. The sender's bytes travel unchanged (signatures and
-deduplication hold end to end).
+``lease_until``, or until that process starts again: ``claimed_by``) → ``done``, or back to
+``pending`` with exponential backoff and jitter, or ``dead`` (a permanent refusal, or the
+lifetime ran out): a dead letter an operator can replay.
+Relays, pushes and reports are handled outside any database transaction: claimed with a
+lease, posted (:mod:`.relay`), then settled here. The sender's bytes travel unchanged
+(signatures and deduplication hold end to end).
+
+A relayed message whose deliveries fail here (or further on) is reported back to the hub it
+came from: one ``report:<that hub>`` entry per message, armed again by every new failure
+(:func:`report_upstream`; what is posted and how the upstream hub applies it:
+:mod:`.reports`).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lienthong.hub import audit
@@ -31,6 +37,7 @@ from lienthong.hub.models import (
     SystemAgency,
     utcnow,
 )
+from lienthong.protocol.hops import parse_hops
 
 BACKOFF_BASE = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(minutes=10)
@@ -51,16 +58,19 @@ WAITING = (State.PENDING.value, State.INFLIGHT.value)
 
 class Target(StrEnum):
     """What an outbox entry does: local dispatch, a relay to a peer hub, a push to a
-    system's callback URL."""
+    system's callback URL, a report of failed deliveries back to the hub a message came
+    from."""
 
     DISPATCH = "dispatch"
     RELAY = "relay"
     PUSH = "push"
+    REPORT = "report"
 
 
 @dataclass(frozen=True)
 class Action:
-    """An entry's action, stored as ``dispatch``, ``relay:<peer id>`` or ``push:<system id>``."""
+    """An entry's action, stored as ``dispatch``, ``relay:<peer id>``, ``push:<system id>``
+    or ``report:<peer id>``."""
 
     target: Target
     target_id: str = ""
@@ -84,6 +94,10 @@ class Action:
     @classmethod
     def push(cls, system_id: str) -> Action:
         return cls(Target.PUSH, system_id)
+
+    @classmethod
+    def report(cls, peer_id: str) -> Action:
+        return cls(Target.REPORT, peer_id)
 
 
 DISPATCH = Action(Target.DISPATCH)
@@ -111,6 +125,8 @@ class Claim:
     kind: str
     accepted_at: datetime
     trace_prefix: str | None = None
+    #: when it was claimed (a report armed again after this is sent again)
+    claimed_at: datetime | None = None
 
     @property
     def action(self) -> str:
@@ -127,16 +143,19 @@ def claim(
     now: datetime | None = None,
     exclude: Collection[str] = (),
     lease: timedelta = LEASE,
+    owner: str | None = None,
 ) -> list[Claim]:
-    """Relay and push entries due now, or whose lease expired (a crashed process's claim),
-    except those of the targets (outbox actions) in ``exclude``. Targets share ``limit``
+    """Relay, push and report entries due now, or whose lease expired (a crashed process's
+    claim), except those of the targets (outbox actions) in ``exclude``; they are held by
+    ``owner`` (the process's instance id) until settled. Targets share ``limit``
     evenly, oldest entries first within each: a peer's backlog after an outage never holds
     up the other peers (the national hub keeps relaying to every province while one
     province's queue drains)."""
     now = now or datetime.now(UTC)
     due = (
         OutboxEntry.action.like(prefix(Target.RELAY) + "%")
-        | OutboxEntry.action.like(prefix(Target.PUSH) + "%"),
+        | OutboxEntry.action.like(prefix(Target.PUSH) + "%")
+        | OutboxEntry.action.like(prefix(Target.REPORT) + "%"),
         ((OutboxEntry.state == State.PENDING) & (OutboxEntry.next_at <= now))
         | ((OutboxEntry.state == State.INFLIGHT) & (OutboxEntry.lease_until < now)),
         OutboxEntry.action.not_in(list(exclude)),
@@ -179,6 +198,10 @@ def claim(
             peer = session.get(Peer, target_id)
             if peer is not None and peer.active:
                 url, secret = f"{peer.url}/api/v1/packages", peer.api_key
+        elif target is Target.REPORT:
+            peer = session.get(Peer, target_id)
+            if peer is not None and peer.active:
+                url, secret = f"{peer.url}/api/v1/reports", peer.api_key
         else:
             system = session.get(System, target_id)
             if system is not None and system.active and system.callback_url:
@@ -186,7 +209,7 @@ def claim(
         if url is None or secret is None or message is None:
             entry.state, entry.last_error = State.DEAD, f"{target.value.upper()}_TARGET_UNKNOWN"
             continue
-        entry.state, entry.lease_until = State.INFLIGHT, now + lease
+        entry.state, entry.lease_until, entry.claimed_by = State.INFLIGHT, now + lease, owner
         entry.attempts += 1
         claims.append(
             Claim(
@@ -201,9 +224,25 @@ def claim(
                 message.kind,
                 _aware(message.created_at),
                 message.trace_prefix,
+                now,
             )
         )
     return claims
+
+
+def release_claims_of(session: Session, *, owner: str, now: datetime | None = None) -> int:
+    """A process starting again gives back the claims its previous run held when it died
+    (``kill -9``, a power cut): due now, instead of after their lease. It holds none yet
+    itself, so every ``inflight`` entry under its instance id is its predecessor's. The
+    attempt stays counted (the post may have left)."""
+    now = now or datetime.now(UTC)
+    result = session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.state == State.INFLIGHT, OutboxEntry.claimed_by == owner)
+        .values(state=State.PENDING.value, lease_until=None, claimed_by=None, next_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)
@@ -214,14 +253,15 @@ class Outcome:
     detail: str = ""
 
 
-def release(session: Session, *, entry_ids: list[int]) -> None:
-    """Give back claims that were not attempted (their target is failing): not an attempt."""
-    for entry in session.scalars(
-        select(OutboxEntry).where(
-            OutboxEntry.id.in_(entry_ids), OutboxEntry.state == State.INFLIGHT
-        )
-    ):
-        entry.state, entry.lease_until = State.PENDING, None
+def release(session: Session, *, entry_ids: list[int], owner: str | None = None) -> None:
+    """Give back claims that were not attempted (their target is failing, or the claim grew
+    old before its turn came): not an attempt. With ``owner``, only entries still held by
+    it (a claim whose lease ran out may be another process's by now)."""
+    held = [OutboxEntry.id.in_(entry_ids), OutboxEntry.state == State.INFLIGHT]
+    if owner is not None:
+        held.append(OutboxEntry.claimed_by == owner)
+    for entry in session.scalars(select(OutboxEntry).where(*held)):
+        entry.state, entry.lease_until, entry.claimed_by = State.PENDING, None, None
         entry.attempts = max(0, entry.attempts - 1)
 
 
@@ -247,10 +287,12 @@ def settle(
     now: datetime | None = None,
     rng: random.Random | None = None,
     drain: bool = False,
+    claimed_at: datetime | None = None,
 ) -> str:
     """Record the result of one relay attempt; returns the entry's new state. A success
     after failures (or of a probe, ``drain``) brings the target's waiting queue forward:
-    the target is back."""
+    the target is back. ``claimed_at``: when the attempt's claim was made (a report armed
+    again since then is due again)."""
     now = now or datetime.now(UTC)
     entry = session.get(OutboxEntry, entry_id)
     if entry is None or entry.state != State.INFLIGHT:
@@ -260,6 +302,8 @@ def settle(
     action = Action.parse(entry.action)
     if action.target is Target.PUSH:
         return _settle_push(session, entry, outcome, now, rng)
+    if action.target is Target.REPORT:
+        return _settle_report(entry, outcome, now, rng, claimed_at)
     peer_id = action.target_id
     deliveries = session.scalars(
         select(Delivery).where(
@@ -296,9 +340,60 @@ def settle(
                 agency_code=d.recipient_code,
                 detail={"peer": peer_id, "code": code},
             )
+        if deliveries:
+            report_upstream(session, message_id=entry.message_id)
         return entry.state
     _retry_later(entry, outcome, now, rng)
     return entry.state
+
+
+def _settle_report(
+    entry: OutboxEntry,
+    outcome: Outcome,
+    now: datetime,
+    rng: random.Random | None,
+    claimed_at: datetime | None,
+) -> str:
+    """A report delivered is done — unless it was armed again while in flight (a new
+    failure it may not have carried): then it is due again at once."""
+    if outcome.ok:
+        armed_again = claimed_at is not None and _aware(entry.next_at) > _aware(claimed_at)
+        entry.state = State.PENDING if armed_again else State.DONE
+        entry.lease_until, entry.last_error = None, None
+        return entry.state
+    if not _gives_up(entry, outcome, now):
+        _retry_later(entry, outcome, now, rng)
+        return entry.state
+    entry.state, entry.lease_until = State.DEAD, None
+    entry.last_error = f"{outcome.code}: {outcome.detail}"[:2000]
+    return entry.state
+
+
+def report_upstream(session: Session, *, message_id: str) -> bool:
+    """A delivery of ``message_id`` failed or expired: if the message came from another hub,
+    arm the report of its failed deliveries to that hub (the last hop), so that the failure
+    travels back hop by hop to the sender's hub and the sender's timeline. One entry per
+    message and upstream hub: a new failure makes it due now again (whatever it was:
+    waiting, sent, given up). Returns whether a report was armed."""
+    message = session.get(Message, message_id)
+    hops = parse_hops(message.hops) if message is not None else []
+    if not hops:
+        return False  # accepted from a system of this hub: its sender reads the timeline here
+    action = str(Action.report(hops[-1].hub_id))
+    entry = session.scalars(
+        select(OutboxEntry).where(
+            OutboxEntry.message_id == message_id, OutboxEntry.action == action
+        )
+    ).first()
+    now = utcnow()
+    if entry is None:
+        session.add(OutboxEntry(message_id=message_id, action=action, next_at=now))
+        return True
+    if entry.state != State.INFLIGHT:
+        entry.state, entry.attempts, entry.created_at = State.PENDING, 0, now
+        entry.last_error = None
+    entry.next_at = now  # in flight: sent again when that attempt is settled
+    return True
 
 
 def _settle_push(
@@ -382,6 +477,19 @@ def backoff(attempts: int, *, rng: random.Random | None = None) -> timedelta:
     base: timedelta = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
     factor: float = 0.5 + (rng or random).random()
     return base * factor
+
+
+def waiting_relays(session: Session) -> dict[str, int]:
+    """Relay entries still to be done (pending or in flight), by action (``relay:<peer>``)."""
+    rows = session.execute(
+        select(OutboxEntry.action, func.count())
+        .where(
+            OutboxEntry.state.in_(WAITING),
+            OutboxEntry.action.like(prefix(Target.RELAY) + "%"),
+        )
+        .group_by(OutboxEntry.action)
+    ).all()
+    return {str(action): int(n) for action, n in rows}
 
 
 def dead_letters(session: Session, *, limit: int = 100) -> list[OutboxEntry]:

@@ -1,4 +1,5 @@
-"""Sending from the outbox: relays to peer hubs and pushes to agency systems' callbacks.
+"""Sending from the outbox: relays to peer hubs, pushes to agency systems' callbacks, and
+reports of failed deliveries back to the hub a relayed package came from.
 
 One round is claim (with a lease, in a short transaction) → post (outside any transaction,
 several at once, over kept-alive connections) → settle (one short transaction per entry).
@@ -12,6 +13,10 @@ backlog at once, while during the outage it receives one request per backoff int
 however long the queue is (no retry storm). The state is per process: with several
 processes, each probes on its own. A permanent refusal of one package (a 4xx about that
 package) says the target is alive: it does not open it.
+
+A claim whose turn comes after half its lease (a slow or overloaded machine: more claims
+than posts in flight, each slow) is not posted but given back: past its lease another
+process may take it over, and both would post it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -31,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from lienthong.core.blobstore import BlobStore
 from lienthong.hub.metrics import Metrics
-from lienthong.hub.outbox import queue
+from lienthong.hub.outbox import queue, reports
 from lienthong.hub.outbox.queue import Claim, Outcome, Target
 from lienthong.hub.settings import Settings
 from lienthong.hub.trace import with_trace
@@ -43,6 +48,8 @@ log = logging.getLogger("lienthong.hub.relay")
 #: the longest a failing target goes without a probe (a replayed dead letter waits at most this)
 PROBE_CAP = timedelta(seconds=60)
 _LABEL = re.compile(r"[A-Z][A-Z0-9_]{0,47}")
+#: what a connection closed by the server while idle in the pool raises on reuse
+_STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 #: refusals about us or the moment, not about the package: retried
 _TRANSIENT_4XX = frozenset({401, 403, 408, 409, 425, 429})
 
@@ -105,6 +112,8 @@ class RelayHost(Protocol):
 
     def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
 
+    def read(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
+
     def wake(self) -> None: ...
 
 
@@ -128,6 +137,9 @@ class Relayer:
                     limits=httpx.Limits(
                         max_connections=4 * self.concurrency,
                         max_keepalive_connections=2 * self.concurrency,
+                        # well under the servers' idle timeouts (uvicorn's: 5 s), so that we
+                        # rarely reuse a connection the other side is closing
+                        keepalive_expiry=2.0,
                     ),
                 )
                 self._pool = ThreadPoolExecutor(
@@ -154,11 +166,14 @@ class Relayer:
     def run_once(self) -> int:
         """One round; returns how many attempts were made."""
         blocked = self.breaker.blocked()
+        lease = timedelta(seconds=self.hub.settings.relay_lease_seconds)
+        owner = self.hub.settings.effective_instance_id
         claims = self.hub.run(
             queue.claim,
             limit=4 * self.concurrency,
             exclude=blocked,
-            lease=timedelta(seconds=self.hub.settings.relay_lease_seconds),
+            lease=lease,
+            owner=owner,
         )
         if not claims:
             return 0
@@ -173,28 +188,37 @@ class Relayer:
                 probing.add(c.action)
             attempts.append(c)
         pool, client = self._http()
-        futures = {pool.submit(self._attempt, client, c): c for c in attempts}
+        futures = {pool.submit(self._attempt, client, c, lease / 2): c for c in attempts}
         made = 0
         for future in as_completed(futures):
             c = futures[future]
             outcome = future.result()
-            if outcome is None:  # a sibling found the target failing first
+            if outcome is None:  # a sibling found the target failing first, or it grew old
                 held.append(c)
                 continue
             made += 1
 
             def settle(s: Session, c: Claim = c, o: Outcome = outcome) -> str:
-                return queue.settle(s, entry_id=c.entry_id, outcome=o, drain=c.action in probing)
+                return queue.settle(
+                    s,
+                    entry_id=c.entry_id,
+                    outcome=o,
+                    drain=c.action in probing,
+                    claimed_at=c.claimed_at,
+                )
 
             self.hub.run(settle)
         if held:
-            self.hub.run(queue.release, entry_ids=[c.entry_id for c in held])
+            self.hub.run(queue.release, entry_ids=[c.entry_id for c in held], owner=owner)
         self.hub.metrics.inc("lienthong_relay_attempts_total", made)
         return made
 
-    def _attempt(self, client: httpx.Client, c: Claim) -> Outcome | None:
+    def _attempt(self, client: httpx.Client, c: Claim, fresh_for: timedelta) -> Outcome | None:
         if self.breaker.is_open(c.action):
             return None
+        if c.claimed_at is not None and datetime.now(UTC) - c.claimed_at > fresh_for:
+            self.hub.metrics.inc("lienthong_relay_claims_given_back_total")
+            return None  # its lease is running out: given back, not posted late
         outcome = self._post(client, c)
         self.breaker.record(c.action, outcome)
         if not outcome.ok:
@@ -207,9 +231,24 @@ class Relayer:
         return outcome
 
     def _post(self, client: httpx.Client, c: Claim) -> Outcome:
-        """One attempt: a relay to a peer hub's REST API (the package streamed), or a push
-        to a system's callback (signed ``X-Lienthong-Signature: hex HMAC-SHA256(system
-        secret, body)``)."""
+        """One attempt: a relay to a peer hub's REST API (the package streamed), a report
+        to it, or a push to a system's callback (signed ``X-Lienthong-Signature: hex
+        HMAC-SHA256(system secret, body)``). A connection the target closed while it was
+        idle in our pool (its keep-alive ran out as we reused it: a race that a busy machine
+        makes likely) is not the target failing: the request goes once more at once (the
+        pool drops the broken connection; a repeat is harmless: relays are deduplicated,
+        reports idempotent, pushes carry their message id)."""
+        try:
+            return self._send(client, c)
+        except _STALE_CONNECTION:
+            pass
+        try:
+            return self._send(client, c)
+        except (httpx.HTTPError, OSError) as exc:
+            return Outcome(ok=False, code="HUB_RELAY_UNREACHABLE", detail=type(exc).__name__)
+
+    def _send(self, client: httpx.Client, c: Claim) -> Outcome:
+        """One request (its transport errors raised to :meth:`_post`)."""
         hops = [*parse_hops(c.hops), Hop(self.hub.settings.hub_id, c.accepted_at)]
         try:
             if c.target is Target.RELAY:
@@ -225,6 +264,18 @@ class Relayer:
                         content=iter(lambda: fh.read(1 << 20), b""),
                         headers=headers,
                     )
+            elif c.target is Target.REPORT:
+                body = self.hub.read(
+                    reports.report_body, message_id=c.message_id, hub_id=self.hub.settings.hub_id
+                )
+                response = client.post(
+                    c.url,
+                    content=body,
+                    headers={
+                        "Authorization": f"Bearer {c.secret}",
+                        "Content-Type": "application/json",
+                    },
+                )
             else:
                 with self.hub.blobs.open(c.payload_key) as fh:  # as a fetch gives it:
                     data = with_trace(
@@ -234,6 +285,8 @@ class Relayer:
                     secret=c.secret, body=data, kind=c.kind, message_id=c.message_id
                 )
                 response = client.post(c.url, content=data, headers=headers)
+        except _STALE_CONNECTION:
+            raise
         except (httpx.HTTPError, OSError) as exc:
             return Outcome(ok=False, code="HUB_RELAY_UNREACHABLE", detail=type(exc).__name__)
         if 200 <= response.status_code < 300:

@@ -67,12 +67,16 @@ def net(tmp_path: Path) -> Iterator[Net]:
     with national.session() as s:
         directory.add_agency(s, code=MINISTRY, name="Văn phòng Chính phủ")
         directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
+        # what `agency register-up` and `agency sync` keep aligned: a peer sends only as
+        # agencies the receiving hub knows
+        directory.add_agency(s, code=COMMUNE, name="UBND phường Hưng Bình")
         ministry = directory.add_system(s, system_id="qlvb.g22", agencies=[MINISTRY])
         from_p = directory.add_system(s, system_id="hub.h41", agencies=["000.00.00.H41"])
         from_p.system.peer = True
     with provincial.session() as s:
         directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
         directory.add_agency(s, code=COMMUNE, name="UBND phường Hưng Bình")
+        directory.add_agency(s, code=MINISTRY, name="Văn phòng Chính phủ")
         commune = directory.add_system(s, system_id="qlvb.xa", agencies=[COMMUNE])
         from_n = directory.add_system(s, system_id="hub.vn", agencies=["000.00.00.H41"])
         from_n.system.peer = True
@@ -446,6 +450,7 @@ def test_a_peer_that_relays_to_us_is_up_so_our_queue_for_it_goes_now(
     with hub.session() as s:
         directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
         directory.add_agency(s, code=COMMUNE, name="UBND phường Hưng Bình")
+        directory.add_agency(s, code=MINISTRY, name="Văn phòng Chính phủ")
         commune = directory.add_system(s, system_id="qlvb.xa", agencies=[COMMUNE])
         from_vn = directory.add_system(s, system_id="hub.vn", agencies=["000.00.00.H41"])
         from_vn.system.peer = True

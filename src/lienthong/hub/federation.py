@@ -70,6 +70,26 @@ def route_for(session: Session, code: str) -> Peer | None:
     return default
 
 
+def peer_of_system(session: Session, system_id: str) -> Peer | None:
+    """The peer route a peer system stands for: the peer ``<id>`` for the system
+    ``hub.<id>`` (the naming of ``lienthong system add hub.<id> --peer``), or the peer of
+    the same id as the system."""
+    for peer_id in (system_id.removeprefix("hub."), system_id):
+        peer = session.get(Peer, peer_id)
+        if peer is not None and peer.active:
+            return peer
+    return None
+
+
+def may_relay_as(session: Session, *, system_id: str, code: str) -> bool:
+    """Whether the peer system ``system_id`` may send as ``code`` (a canonical code known
+    to this hub's directory): only when this hub's route for that code is that peer — a
+    default (``*``) peer thus only for codes no other peer serves."""
+    mine = peer_of_system(session, system_id)
+    route = route_for(session, code)
+    return mine is not None and route is not None and route.id == mine.id
+
+
 def check_hops(value: str | None, hub_id: str) -> str:
     """The hop list of an incoming relay, checked: well formed, not too long, and not
     through this hub already (a routing loop)."""

@@ -121,6 +121,8 @@ class Hub(Database):
         self.limits = Limits(
             max_package_bytes=settings.max_package_bytes,
             max_attachment_bytes=settings.max_package_bytes,
+            # ZIP-wrapped attachments of one package, inflated, all together
+            max_inflated_bytes=4 * settings.max_package_bytes,
             spool_dir=str(self.tmp_dir),
         )
         self.trust_dir = settings.trust_dir or settings.data_dir / "trust"

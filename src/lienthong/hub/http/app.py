@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lienthong.hub.errors import HubError
 from lienthong.hub.http import admin, rest, vdxp
+from lienthong.hub.http.limits import BodyLimit
 from lienthong.hub.models import OutboxEntry
 from lienthong.hub.outbox.queue import State
 from lienthong.hub.runtime import Hub
@@ -43,21 +44,19 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
     )
     app.state.hub = hub
 
-    @app.exception_handler(HubError)
-    async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
+    def render(path: str, exc: HubError) -> JSONResponse:
         hub.metrics.inc(f'lienthong_errors_total{{code="{exc.code}"}}')
         log.info(
             "request.refused",
-            extra={
-                "code": exc.code,
-                "status": exc.status,
-                "path": _request.url.path,
-                "field": exc.field,
-            },
+            extra={"code": exc.code, "status": exc.status, "path": path, "field": exc.field},
         )
-        if _request.url.path.startswith("/api/"):
+        if path.startswith("/api/"):
             return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
         return vdxp.vdxp_error(exc)
+
+    @app.exception_handler(HubError)
+    async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
+        return render(_request.url.path, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -103,6 +102,9 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
     def metrics() -> str:
         return hub.metrics.render() + hub.read(_outbox_gauge)
 
+    app.add_middleware(
+        BodyLimit, max_package_bytes=lambda: hub.settings.max_package_bytes, render=render
+    )
     app.include_router(rest.router)
     app.include_router(admin.router)
     app.include_router(vdxp.router)

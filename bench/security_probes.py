@@ -33,6 +33,10 @@ from pathlib import Path
 
 import httpx
 
+from lienthong.edxml.attachments import Blob
+from lienthong.edxml.builder import build
+from lienthong.edxml.model import Attachment, DocumentCode, Edoc, Organization, PromulgationInfo
+
 MiB = 1 << 20
 SENDER, RECIPIENT = "000.00.00.H41", "000.00.00.G22"
 
@@ -65,11 +69,6 @@ def _cli(env: dict[str, str], *args: str) -> str:
 
 
 def _package() -> bytes:
-    from lienthong.edxml.attachments import Blob
-    from lienthong.edxml.builder import build
-    from lienthong.edxml.model import Attachment, DocumentCode, Edoc, Organization
-    from lienthong.edxml.model import PromulgationInfo
-
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("phu-luc.txt", bytes(MiB))

@@ -169,6 +169,7 @@ def get_inbox(
                 status_code=i.status_code,
                 size=i.size,
                 accepted_at=_utc(i.created_at),
+                linked=i.linked,
             )
             for i in items
         ],

@@ -69,10 +69,8 @@ def serve(
     port: int = typer.Option(None, "--port", help="default 8080"),
 ) -> None:
     """Chạy trục / run the hub (national-platform API at the root, REST API at /api/v1)."""
-    import uvicorn
-
     from lienthong.core import logging as jsonlog
-    from lienthong.hub.http.app import create_app
+    from lienthong.hub.http.app import serve as serve_http
     from lienthong.hub.runtime import Hub
 
     jsonlog.configure()
@@ -81,15 +79,10 @@ def serve(
     err.print(
         f"lienthong hub: dữ liệu / data {settings.data_dir.resolve()}, "
         f"http://{settings.host}:{settings.port}"
+        + (f", quản trị / admin http://{settings.admin_listen}" if settings.admin_listen else "")
     )
     try:
-        uvicorn.run(
-            create_app(hub),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            timeout_graceful_shutdown=10,
-        )
+        serve_http(hub)
     finally:
         hub.close()
 

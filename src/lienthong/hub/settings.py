@@ -55,6 +55,9 @@ class Settings:
     relay_lease_seconds: int = 60
     host: str = "127.0.0.1"
     port: int = 8080
+    #: ``host:port`` of a second listener for the admin API, ``/metrics`` and the API docs;
+    #: when set, the public listener answers 404 for them. Empty: one listener for all.
+    admin_listen: str = ""
     #: Attachment and package limits of the parser are derived from max_package_bytes.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -86,6 +89,10 @@ def _coerce(name: str, value: Any) -> Any:
         return SignaturePolicy(str(value))
     if name == "role" and str(value) not in ROLES:
         raise ValueError(f"role must be national, provincial or ministry, not {value!r}")
+    if name == "admin_listen" and str(value).strip():
+        host, sep, port = str(value).strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"admin_listen must be host:port, not {value!r}")
     if name in {"max_package_bytes", "signature_window_seconds", "port", "relay_lease_seconds"}:
         return int(value)
     return value

@@ -222,6 +222,15 @@ def _iterate(stream: BinaryIO, chunk: int = 1 << 20) -> Iterator[bytes]:
         stream.close()
 
 
+def download_name(declared: str | None, fallback: str) -> str:
+    """The file name a download is offered under: the last part of the sender's name (no
+    folder, no ``..``, no control characters or quotes), else ``fallback``."""
+    name = re.split(r"[/\\]", declared or "")[-1]
+    name = "".join(c for c in name if c.isprintable() and c not in '"\x7f')
+    name = name.strip().lstrip(".").strip()
+    return name[:200] or fallback
+
+
 #: ``type/subtype`` made of RFC 7230 token characters (ASCII only, no parameters).
 _MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
 
@@ -267,12 +276,12 @@ def get_attachment(
         finally:
             package.close()
 
-    name = (att.name or f"attachment-{index}").replace('"', "")
+    name = download_name(att.name, f"attachment-{index}")
     return StreamingResponse(
         chunks(),
         media_type=_safe_media_type(wire_content_type(att)),
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
             "Content-Length": str(blob.size),
             "X-Content-SHA256": blob.sha256,
             "X-Content-Type-Options": "nosniff",

@@ -60,13 +60,15 @@ def _sqlite_hooks(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
-def read_only_factory(engine: Engine) -> sessionmaker[Session]:
+def read_only_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
     """Sessions for units of work that only read (no write lock taken on SQLite)."""
-    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+    return sessionmaker(
+        engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, info=info
+    )
 
 
 def is_postgresql(engine: Engine) -> bool:

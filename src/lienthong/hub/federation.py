@@ -16,6 +16,7 @@ from lienthong.hub.errors import HubError
 from lienthong.hub.models import (
     Peer,
 )
+from lienthong.hub.sealed import set_peer_key
 from lienthong.protocol.hops import HOPS_HEADER, MAX_HOPS, hop_tokens, parse_hops
 
 
@@ -47,12 +48,8 @@ def add_peer(
             status=422,
         )
     peer = session.get(Peer, peer_id) or Peer(id=peer_id)
-    peer.url, peer.api_key, peer.serves, peer.active = (
-        url.rstrip("/"),
-        api_key,
-        ",".join(codes),
-        True,
-    )
+    peer.url, peer.serves, peer.active = url.rstrip("/"), ",".join(codes), True
+    set_peer_key(session, peer, api_key)
     session.add(peer)
     return peer
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lienthong.core.blobstore import BlobStore, blob_store_from_url
 from lienthong.core.db import make_engine, migrate, read_only_factory, session_factory
+from lienthong.core.sealing import Keyring, load_key_file
 from lienthong.edxml.attachments import Limits
+from lienthong.hub import sealed
 from lienthong.hub.authn import purge_seen_signatures
 from lienthong.hub.metrics import Metrics
 from lienthong.hub.outbox.dispatch import dispatch_pending, pending_dispatch
@@ -36,19 +39,58 @@ P = ParamSpec("P")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+def private_dir(path: Path) -> None:
+    """A folder only the hub's user can enter (0700), created if missing."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """A file only the hub's user can read (0600), created empty if missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        return Path(url[len("sqlite:///") :].split("?", 1)[0])
+    return None
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """The key ring sealing stored secrets: ``LIENTHONG_SECRET_KEYS`` if set, else the key
+    file (created on first start)."""
+    if settings.secret_keys:
+        return Keyring.parse(settings.secret_keys)
+    return load_key_file(settings.effective_secret_key_file)
+
+
 class Database:
     """The hub's database, migrated to the newest schema, and its units of work."""
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
+        sqlite_file = _sqlite_file(settings.effective_database_url)
+        if sqlite_file is not None:
+            private_file(sqlite_file)
+        self.keyring = load_keyring(settings)
+        info = {sealed.KEYRING: self.keyring}
         self.engine = engine or make_engine(settings.effective_database_url)
         migrate(self.engine, MIGRATIONS)
-        self.sessions: sessionmaker[Session] = session_factory(self.engine)
-        self.read_sessions: sessionmaker[Session] = read_only_factory(self.engine)
+        if sqlite_file is not None:  # the WAL and shared-memory files SQLite made
+            for extra in ("-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(f"{sqlite_file}{extra}", 0o600)
+        self.sessions: sessionmaker[Session] = session_factory(self.engine, info)
+        self.read_sessions: sessionmaker[Session] = read_only_factory(self.engine, info)
         self._write_lock: contextlib.AbstractContextManager[Any] = (
             threading.RLock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
+        resealed = self.run(sealed.reseal_all)
+        if resealed:
+            log.info("secrets.sealed", extra={"count": resealed, "key": self.keyring.current})
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -116,7 +158,7 @@ class Hub(Database):
     ) -> None:
         super().__init__(settings, engine=engine)
         self.tmp_dir = settings.data_dir / "tmp"
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.tmp_dir)
         self.blobs = blobs or blob_store_from_url(settings.effective_blob_url)
         self.limits = Limits(
             max_package_bytes=settings.max_package_bytes,

@@ -58,6 +58,11 @@ class Settings:
     #: ``host:port`` of a second listener for the admin API, ``/metrics`` and the API docs;
     #: when set, the public listener answers 404 for them. Empty: one listener for all.
     admin_listen: str = ""
+    #: Keys sealing the stored secrets (``id:base64`` of 32 bytes, current first, separated
+    #: by commas); empty = the key file.
+    secret_keys: str = field(default="", repr=False)
+    #: The key file when ``secret_keys`` is empty; default ``<data dir>/secret.key``.
+    secret_key_file: Path | None = None
     #: Attachment and package limits of the parser are derived from max_package_bytes.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -66,6 +71,10 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
+    def effective_secret_key_file(self) -> Path:
+        return self.secret_key_file or self.data_dir / "secret.key"
 
     @property
     def effective_blob_url(self) -> str:
@@ -81,7 +90,7 @@ class Settings:
 
 
 def _coerce(name: str, value: Any) -> Any:
-    if name in {"data_dir", "trust_dir", "ca_dir"}:
+    if name in {"data_dir", "trust_dir", "ca_dir", "secret_key_file"}:
         return Path(value)
     if name == "signature_policy":
         if str(value) not in {p.value for p in SignaturePolicy}:

@@ -3,8 +3,11 @@
 
 * ``body``: ``POST /api/v1/messages/<id>/ack`` with a 300 MiB chunked JSON body and no
   key;
-* ``zip``: a 0.6 MB package of 300 ZIP attachments each inflating to 1 MiB, sent by a
-  registered system, then its first attachment asked for three times by the recipient.
+* ``zip``: a 0.6 MB package of 300 ZIP attachments each inflating to 1 MiB (ratio ~1000:1),
+  sent by a registered system, then its first attachment asked for three times by the
+  recipient;
+* ``zip-moderate``: the same with a ratio under the limit (20 KiB of noise + zeros, ~50:1;
+  a 9 MB package any hub accepts): what inflating and the attachment endpoint cost.
 
 The hub runs as ``lienthong hub serve`` in a child process (SQLite, signature policy off);
 the figure is its ``VmHWM`` (peak RSS) from ``/proc/<pid>/status`` before and after the
@@ -68,10 +71,11 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _package() -> bytes:
+def _package(moderate: bool = False) -> bytes:
     out = io.BytesIO()
+    inner = os.urandom(20 * 1024) + bytes(MiB - 20 * 1024) if moderate else bytes(MiB)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("phu-luc.txt", bytes(MiB))
+        archive.writestr("phu-luc.txt", inner)
     inner = out.getvalue()
     return build(
         Edoc(
@@ -94,7 +98,7 @@ def _package() -> bytes:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("probes", nargs="+", choices=["body", "zip"])
+    parser.add_argument("probes", nargs="+", choices=["body", "zip", "zip-moderate"])
     parser.add_argument("--src", help="the sources to run the hub from (default: this tree)")
     args = parser.parse_args()
     env = dict(os.environ)
@@ -130,7 +134,11 @@ def main() -> None:
                 http.get(f"{url}/healthz")
                 for probe in args.probes:
                     before = _status_kib(hub.pid, "VmHWM")
-                    answer = _body(http, url) if probe == "body" else _zip(http, url, keys)
+                    answer = (
+                        _body(http, url)
+                        if probe == "body"
+                        else _zip(http, url, keys, moderate=probe == "zip-moderate")
+                    )
                     after = _status_kib(hub.pid, "VmHWM")
                     rss = _status_kib(hub.pid, "VmRSS")
                     print(
@@ -155,8 +163,8 @@ def _body(http: httpx.Client, url: str) -> str:
         return f"connection closed by the hub ({type(exc).__name__})"
 
 
-def _zip(http: httpx.Client, url: str, keys: dict[str, str]) -> str:
-    data = _package()
+def _zip(http: httpx.Client, url: str, keys: dict[str, str], *, moderate: bool) -> str:
+    data = _package(moderate)
     sent = http.post(
         f"{url}/api/v1/packages",
         content=data,

@@ -133,6 +133,18 @@ def test_a_declared_length_over_the_paths_limit_is_refused_before_reading(
     assert upload.pulled == 0
 
 
+@pytest.mark.parametrize("path", ["/getReceivedEdocList", f"/api/v1/messages/{MESSAGE}/ack"])
+def test_huge_headers_are_refused_before_any_route_sees_them(
+    hub: Hub, api_key: str, path: str
+) -> None:
+    """An 8 MiB ``XroadVnpt-sign-header`` (issue 10 §3.7) never reaches the parser."""
+    upload = Upload(2, declare_length=True)
+    status, answer = call(hub, path, upload, {"XroadVnpt-sign-header": "x" * (8 << 20)})
+    code = answer["error"]["code"] if "error" in answer else answer["code"]
+    assert (status, code) == (431, "HUB_HEADERS_TOO_LARGE")
+    assert upload.pulled == 0
+
+
 def test_a_body_that_fits_is_read_after_authentication(hub: Hub, api_key: str) -> None:
     """The same route still works: an unknown message is 404 once the body is parsed."""
     upload = Upload(2, declare_length=True)  # "{ " then waits: completed below

@@ -1,6 +1,7 @@
 """Every request body is bounded before it is read: an ASGI layer in front of the routes
 refuses a body whose ``Content-Length`` is over its path's limit (413, nothing read) and
-stops one that grows past it while streaming (chunked uploads). Packages
+stops one that grows past it while streaming (chunked uploads); headers over
+:data:`MAX_HEADER_BYTES` in all are refused (431) before any route looks at them. Packages
 (``/api/v1/packages``, ``/sendEdoc``) may be as large as ``LIENTHONG_MAX_PACKAGE_BYTES``;
 every other body (JSON of acknowledgements, statuses, directory calls) at most
 :data:`SMALL_BODY_BYTES`. Routes read bodies only after their caller is authenticated
@@ -23,6 +24,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: The largest body of any call that does not carry a package (JSON).
 SMALL_BODY_BYTES = 64 * 1024
+#: All request headers together (names and values): the SDK's largest are a few KiB.
+MAX_HEADER_BYTES = 64 * 1024
 #: The calls that carry a package (the official SDK may append ``\r\n``: 2 bytes slack).
 PACKAGE_PATHS = frozenset({"/api/v1/packages", "/sendEdoc"})
 _SLACK = 2
@@ -34,6 +37,15 @@ def too_large(limit: int) -> HubError:
         f"Nội dung yêu cầu vượt giới hạn {limit} byte",
         f"The request body exceeds the limit of {limit} bytes",
         status=413,
+    )
+
+
+def headers_too_large() -> HubError:
+    return HubError(
+        "HUB_HEADERS_TOO_LARGE",
+        f"Tiêu đề yêu cầu vượt giới hạn {MAX_HEADER_BYTES} byte",
+        f"The request headers exceed the limit of {MAX_HEADER_BYTES} bytes",
+        status=431,
     )
 
 
@@ -63,7 +75,13 @@ class BodyLimit:
         path = scope.get("path", "")
         limit = body_limit(path, self.max_package_bytes())
         allowed = limit + _SLACK if path in PACKAGE_PATHS else limit
-        declared = next((v for k, v in scope.get("headers", ()) if k == b"content-length"), None)
+        headers = scope.get("headers", ())
+        if sum(len(k) + len(v) for k, v in headers) > MAX_HEADER_BYTES:
+            response = self.render(path, headers_too_large())
+            response.headers["Connection"] = "close"
+            await response(scope, receive, send)
+            return
+        declared = next((v for k, v in headers if k == b"content-length"), None)
         if declared is not None and (not declared.isdigit() or int(declared) > allowed):
             response = self.render(path, too_large(limit))
             response.headers["Connection"] = "close"

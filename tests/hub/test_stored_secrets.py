@@ -70,6 +70,7 @@ def test_the_data_folder_and_database_files_are_private(tmp_path: Path) -> None:
         _seed(hub)  # a write: the WAL exists now
         assert _mode(data) == 0o700
         assert _mode(data / "tmp") == 0o700
+        assert _mode(data / "blobs") == 0o700
         assert _mode(data / "hub.db") == 0o600
         assert _mode(data / "hub.db-wal") == 0o600
         assert _mode(data / "secret.key") == 0o600

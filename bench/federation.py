@@ -26,7 +26,7 @@ Two paths, measured side by side in the same run:
 Both receiving systems are registered with a **callback URL** served by a small HTTP
 receiver inside this process (push delivery, ``HubPlan.callbacks``). The receiver stamps the
 arrival time of every push as soon as its body is read, then checks
-``X-Lienthong-Signature`` (hex HMAC-SHA256 of the body with the receiving system's secret)
+``X-Lienthong-Signature`` (``verify_push`` with the receiving system's secret)
 and parses the package: its ``DocumentId`` says which document it is (message ids are per
 hub), its TraceHeaders must name the hubs of its path in order, and around them the
 sender's bytes must be intact (the delivering hub inserts one TraceHeader per hop, nothing
@@ -67,7 +67,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import hmac
 import itertools
 import json
 import os
@@ -106,6 +105,7 @@ from lienthong.edxml.model import (
     TraceHeader,
 )
 from lienthong.edxml.parser import parse
+from lienthong.protocol.push import PushSignatureError, verify_push
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as `python bench/X.py`
 from bench.common import (
@@ -354,10 +354,14 @@ class Receiver:
         secret = self.secrets.get(system)
         signature = headers.get("X-Lienthong-Signature", "")
         message_id = headers.get("X-Lienthong-Message-Id", "")
-        expected = hmac.new(secret.encode(), body, "sha256").hexdigest() if secret else ""
         problem, key = "", ""
         hops: tuple[str, ...] = ()
-        if not secret or not hmac.compare_digest(expected, signature):
+        try:
+            verify_push(secret or "", body, dict(headers.items()))
+            signed = bool(secret and signature)
+        except PushSignatureError:
+            signed = False
+        if not signed:
             problem = "bad or missing X-Lienthong-Signature"
         elif not message_id:
             problem = "no X-Lienthong-Message-Id"

@@ -321,7 +321,8 @@ def test_local_layout_is_two_levels_of_fan_out(tmp_path: Path) -> None:
     path = tmp_path / "blobs" / key[:2] / key[2:4] / key
     assert store.path(key) == path
     assert path.read_bytes() == b"layout"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o440  # stored read-only
+    assert stat.S_IMODE(path.stat().st_mode) == 0o400  # stored read-only, owner only
+    assert stat.S_IMODE(store.root.stat().st_mode) == 0o700
     assert [p.name for p in path.parent.iterdir()] == [key]  # no temporary file left
 
 

@@ -52,7 +52,11 @@ class Pair:
         self.hubs = [
             Hub(
                 Settings(
-                    data_dir=tmp / name, database_url=database_url, blob_url=str(tmp / "blobs")
+                    data_dir=tmp / name,
+                    database_url=database_url,
+                    blob_url=str(tmp / "blobs"),
+                    # processes of one hub share the key sealing its stored secrets
+                    secret_key_file=tmp / "secret.key",
                 )
             )
             for name in ("hub-a", "hub-b")
@@ -233,7 +237,14 @@ def test_the_first_records_written_at_once_on_a_fresh_database_are_all_kept(
     first ones in the same moment, in plain units of work (as ``lienthong agency add``
     does): both commit, and the chain is one line."""
     hubs = [
-        Hub(Settings(data_dir=tmp_path / n, database_url=database_url, blob_url=str(tmp_path)))
+        Hub(
+            Settings(
+                data_dir=tmp_path / n,
+                database_url=database_url,
+                blob_url=str(tmp_path),
+                secret_key_file=tmp_path / "secret.key",
+            )
+        )
         for n in ("hub-a", "hub-b")
     ]
     barrier = threading.Barrier(2)
@@ -294,6 +305,8 @@ def test_two_hub_processes_on_one_postgresql_never_deliver_twice(
                     "7",
                     "--deadline",
                     str(TIMEOUT - 10),
+                    "--secret-key-file",
+                    str(tmp_path / "secret.key"),
                 ],
                 stdout=subprocess.PIPE,
                 stderr=log,

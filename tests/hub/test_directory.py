@@ -18,7 +18,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from lienthong.cli import app as cli_app
-from lienthong.hub import directory
+from lienthong.hub import directory, sealed
 from lienthong.hub.errors import HubError
 from lienthong.hub.models import Agency, System
 from lienthong.hub.runtime import Hub
@@ -314,9 +314,10 @@ def test_a_new_system_gets_a_secret_and_an_api_key_that_finds_it(agencies: Hub) 
         assert directory.system_by_api_key(s, api_key="") is None
         assert directory.served_agencies(s, system_id="vpdt.nghean") == {NGHE_AN, STTTT}
         stored = s.get(System, "vpdt.nghean")
-        assert stored is not None and stored.secret == new.secret
+        assert stored is not None and sealed.system_secret(s, stored) == new.secret
         columns = [str(getattr(stored, c.key)) for c in System.__table__.columns]
         assert not any(new.api_key in v for v in columns)  # only its hash is kept
+        assert not any(new.secret in v for v in columns)  # sealed
 
 
 def test_a_given_secret_is_kept(agencies: Hub) -> None:
@@ -472,7 +473,7 @@ def test_cli_system_add_prints_credentials_once_and_list_never_does(cli: Cli) ->
         with hub.session() as s:
             found = directory.system_by_api_key(s, api_key=data["api_key"])
             assert found is not None and found.id == "vpdt.nghean"
-            assert found.secret == data["secret"]
+            assert sealed.system_secret(s, found) == data["secret"]
     finally:
         hub.close()
 

@@ -875,18 +875,67 @@ def test_only_the_original_sender_can_revoke_or_replace_a_document(ex: Exchange)
     assert ex.events(original.message_id, "superseded") == []
 
 
-def test_a_status_from_an_agency_that_never_received_the_document_is_not_linked_to_it(
+def test_a_status_from_an_agency_that_never_received_the_document_is_refused(
     ex: Exchange,
 ) -> None:
-    """Bộ Nội vụ never received the document: its "06" reaches the addressee but does not
-    enter the document's timeline or evidence as if it came from a recipient."""
+    """Bộ Nội vụ never received the document, which this hub holds: its "06" is a forgery
+    and is refused (issue 10 §3.4) — it never reaches the sender's inbox, timeline or
+    evidence."""
     original = ex.send("sys.stttt", ex.edoc(to=(VPCP,)))
     ex.hub.dispatch_now()
-    stray = ex.send("sys.bnv", ex.status("06", by=BNV))
-    assert [(o.agency_code, o.state) for o in stray.recipients] == [(SENDER, "queued")]
-    assert ex.message(stray.message_id).refers_to is None
+    with pytest.raises(HubError) as refused:
+        ex.send("sys.bnv", ex.status("06", by=BNV))
+    assert (refused.value.code, refused.value.status) == ("HUB_STATUS_NOT_A_PARTY", 403)
+    assert ex.inbox("sys.stttt", kind="status") == []
     assert ex.timeline("sys.stttt", original.message_id)["statuses"] == []
     assert ex.events(original.message_id, "status") == []
+
+
+def test_status_13_is_the_senders_alone(ex: Exchange) -> None:
+    """A recipient cannot ask a co-recipient to give the document back (13 is the
+    sender's): refused; the sender's own 13 goes through, linked."""
+    ex.send("sys.stttt", ex.edoc(to=(VPCP, TAY_NINH)))
+    ex.hub.dispatch_now()
+    with pytest.raises(HubError) as refused:
+        ex.send("sys.vpcp", ex.status("13", by=VPCP, to=TAY_NINH))
+    assert refused.value.code == "HUB_STATUS_NOT_A_PARTY"
+    assert ex.inbox("sys.tayninh", kind="status") == []
+    ok = ex.send("sys.stttt", ex.status("13", by=SENDER, to=TAY_NINH))
+    ex.hub.dispatch_now()
+    [item] = ex.inbox("sys.tayninh", kind="status")
+    assert (item.message_id, item.linked) == (ok.message_id, True)
+
+
+def test_a_status_about_a_document_held_elsewhere_is_delivered_marked_unlinked(
+    ex: Exchange,
+) -> None:
+    """The document never passed through this hub: nothing to check the sender against,
+    so the status is delivered — and its addressee is told it could not be linked."""
+    stray = ex.send("sys.bnv", ex.status("06", by=BNV, number="999"))
+    assert ex.message(stray.message_id).refers_to is None
+    ex.hub.dispatch_now()
+    [item] = ex.inbox("sys.stttt", kind="status")
+    assert (item.message_id, item.linked) == (stray.message_id, False)
+
+
+def test_the_rest_status_writer_refuses_a_status_13_from_a_recipient(ex: Exchange) -> None:
+    """What ``POST /api/v1/messages/{id}/status`` calls: a recipient writing 13 (the
+    sender's) to a co-recipient is refused before any package is written."""
+    original = ex.send("sys.stttt", ex.edoc(to=(VPCP, TAY_NINH)))
+    ex.hub.dispatch_now()
+    with ex.hub.session() as s:
+        system = s.get(System, "sys.vpcp")
+        assert system is not None
+        with pytest.raises(HubError) as refused:
+            mailbox.status_package(
+                s,
+                system=system,
+                message_id=original.message_id,
+                agency=VPCP,
+                status_code="13",
+                recipient=TAY_NINH,
+            )
+    assert (refused.value.code, refused.value.status) == ("HUB_STATUS_NOT_A_PARTY", 403)
 
 
 # --------------------------------------------------------------------------- intake guards
@@ -943,7 +992,7 @@ def test_pending_counts_follow_the_inbox(ex: Exchange) -> None:
     ex.send("sys.stttt", ex.edoc("2"))
     ex.send("sys.stttt", ex.edoc("3"))
     ex.hub.dispatch_now()
-    ex.send("sys.stttt", ex.status("03", by=SENDER, to=VPCP, about=doc_id("1")))
+    ex.send("sys.stttt", ex.status("03", by=SENDER, to=VPCP, about=doc_id("900")))
 
     def counts() -> tuple[int, int]:
         with ex.hub.session() as s:

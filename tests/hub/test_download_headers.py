@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -36,12 +37,17 @@ class World:
             self.h41 = directory.add_system(s, system_id="sys.h41", agencies=[H41]).api_key
             self.g22 = directory.add_system(s, system_id="sys.g22", agencies=[G22]).api_key
 
-    def send_attachment(self, content_type: str, data: bytes = b"<script>alert(1)</script>") -> str:
+    def send_attachment(
+        self,
+        content_type: str,
+        data: bytes = b"<script>alert(1)</script>",
+        name: str = "a.pdf",
+    ) -> str:
         package = build(
             new_edoc(
                 sender=Organization(organ_id=G22, organ_name="Văn phòng Chính phủ"),
                 recipients=[Organization(organ_id=H41, organ_name="UBND tỉnh Nghệ An")],
-                attachments=[new_attachment(name="a.pdf", data=data, content_type=content_type)],
+                attachments=[new_attachment(name=name, data=data, content_type=content_type)],
             )
         )
         r = self.http.post(
@@ -90,6 +96,29 @@ def test_attachment_content_type_is_a_plain_token_and_never_sniffed(
     assert r.headers["content-type"].split(";")[0] == served
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["content-disposition"].startswith("attachment;")
+
+
+@pytest.mark.parametrize(
+    ("declared", "offered"),
+    [
+        ("../../etc/cron.d/x.pdf", "x.pdf"),
+        ("..\\..\\Windows\\Tờ trình.pdf", "Tờ trình.pdf"),
+        ("phụ lục/../..", "attachment-1"),
+        ("..", "attachment-1"),
+        ('a"b\r\nSet-Cookie: x.pdf', "abSet-Cookie: x.pdf"),
+        ("Quyết định 12/QĐ-UBND.pdf", "QĐ-UBND.pdf"),
+    ],
+)
+def test_a_download_name_never_carries_a_folder(world: World, declared: str, offered: str) -> None:
+    """Issue 10 §3.7: the name in ``Content-Disposition`` is a bare file name."""
+    message_id = world.send_attachment("application/pdf", name=declared)
+    r = world.get(f"/api/v1/messages/{message_id}/attachments/1")
+    assert r.status_code == 200, r.text
+    disposition = r.headers["content-disposition"]
+    assert disposition.startswith("attachment; filename*=UTF-8''")
+    encoded = disposition.split("''", 1)[1]
+    assert "/" not in encoded and "\\" not in encoded and '"' not in encoded
+    assert unquote(encoded) == offered
 
 
 def test_package_response_is_never_sniffed(world: World) -> None:

@@ -31,7 +31,7 @@ from lienthong.edxml.model import (
     Status,
 )
 from lienthong.edxml.parser import parse
-from lienthong.hub import directory, federation, intake
+from lienthong.hub import directory, federation, intake, sealed
 from lienthong.hub.models import OutboxEntry
 from lienthong.hub.outbox import queue
 from lienthong.hub.runtime import Hub
@@ -67,12 +67,16 @@ def net(tmp_path: Path) -> Iterator[Net]:
     with national.session() as s:
         directory.add_agency(s, code=MINISTRY, name="Văn phòng Chính phủ")
         directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
+        # what `agency register-up` and `agency sync` keep aligned: a peer sends only as
+        # agencies the receiving hub knows
+        directory.add_agency(s, code=COMMUNE, name="UBND phường Hưng Bình")
         ministry = directory.add_system(s, system_id="qlvb.g22", agencies=[MINISTRY])
         from_p = directory.add_system(s, system_id="hub.h41", agencies=["000.00.00.H41"])
         from_p.system.peer = True
     with provincial.session() as s:
         directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
         directory.add_agency(s, code=COMMUNE, name="UBND phường Hưng Bình")
+        directory.add_agency(s, code=MINISTRY, name="Văn phòng Chính phủ")
         commune = directory.add_system(s, system_id="qlvb.xa", agencies=[COMMUNE])
         from_n = directory.add_system(s, system_id="hub.vn", agencies=["000.00.00.H41"])
         from_n.system.peer = True
@@ -87,6 +91,12 @@ def net(tmp_path: Path) -> Iterator[Net]:
             server.should_exit = True
         national.close()
         provincial.close()
+
+
+def _peer_key(s: Any, peer_id: str) -> str:
+    peer = s.get(federation.Peer, peer_id)
+    assert peer is not None
+    return sealed.peer_key(s, peer)
 
 
 def _document(number: str, to: str = MINISTRY) -> bytes:
@@ -168,7 +178,7 @@ def test_a_route_back_where_the_package_came_from_is_refused_and_becomes_a_dead_
             s,
             peer_id="h41",
             url=net.p_url,
-            api_key=s.get(federation.Peer, "h41").api_key,
+            api_key=_peer_key(s, "h41"),
             serves=["H41", "H53"],
         )
     commune = HubClient(net.p_url, net.commune_key)
@@ -185,7 +195,7 @@ def test_a_route_back_where_the_package_came_from_is_refused_and_becomes_a_dead_
 
 def test_a_package_that_already_passed_through_this_hub_is_refused(net: Net) -> None:
     with net.national.session() as s:
-        key = s.get(federation.Peer, "h41").api_key  # the national hub's key on the province
+        key = _peer_key(s, "h41")  # the national hub's key on the province
     response = httpx.post(
         f"{net.p_url}/api/v1/packages",
         content=_document("15"),
@@ -451,6 +461,7 @@ def test_a_peer_that_relays_to_us_is_up_so_our_queue_for_it_goes_now(
     with hub.session() as s:
         directory.add_agency(s, code="000.00.00.H41", name="UBND tỉnh Nghệ An")
         directory.add_agency(s, code=COMMUNE, name="UBND phường Hưng Bình")
+        directory.add_agency(s, code=MINISTRY, name="Văn phòng Chính phủ")
         commune = directory.add_system(s, system_id="qlvb.xa", agencies=[COMMUNE])
         from_vn = directory.add_system(s, system_id="hub.vn", agencies=["000.00.00.H41"])
         from_vn.system.peer = True

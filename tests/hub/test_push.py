@@ -4,7 +4,6 @@ backoff, and a failed push never takes the document out of the inbox."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import threading
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from lienthong.edxml.parser import parse
 from lienthong.hub import directory, intake
 from lienthong.hub.models import Delivery, OutboxEntry
 from lienthong.hub.settings import SignaturePolicy
+from lienthong.protocol.push import verify_push
 
 
 class Receiver:
@@ -103,8 +103,8 @@ def test_a_system_with_a_callback_gets_the_package_pushed_and_signed(
     assert [t.organ_id for t in parse(body).trace_headers] == ["000.00.00.H41", "lienthong"]
     mine = rb"<edXML:TraceHeader><edXML:OrganId>lienthong</edXML:OrganId>.*?</edXML:TraceHeader>"
     assert re.sub(mine, b"", body) == data
-    expected = hmac.new(secret.encode(), body, "sha256").hexdigest()
-    assert hmac.compare_digest(headers["X-Lienthong-Signature"], expected)
+    push = verify_push(secret, body, headers)  # when, which message and the bytes
+    assert (push.message_id, push.kind) == (message_id, "edoc")
     assert _state(hub, message_id) == "fetched"
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +103,8 @@ def make_hub(database_url: str, tmp_path: Path, trust_dir: Path) -> Any:
             Settings(
                 data_dir=tmp_path / f"data-{policy}",
                 database_url=database_url,
+                # hubs on one database share the key sealing its secrets
+                secret_key_file=tmp_path / "secret.key",
                 blob_url=str(tmp_path / "blobs"),
                 signature_policy=policy,
                 trust_dir=trust_dir,
@@ -241,7 +245,9 @@ def test_a_non_pdf_attachment_is_not_verified(
     sheet = Attachment(
         name="du-toan.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        content=Blob.from_bytes(b"PK\x03\x04" + b"\0" * 2000 + b"%PDF-1.7"),  # too far
+        # a real workbook (an archive with no PDF inside); "%PDF-" in a broken archive
+        # would be content the hub cannot check (see the tests at the end)
+        content=Blob.from_bytes(_zip(("xl/workbook.xml", b"<workbook/>"))),
     )
     result = _accept(hub, _package(_signed_pdf(person_creds, org_creds), "21", sheet), tmp_path)
     sig = _signatures(hub, result.message_id)
@@ -400,3 +406,107 @@ def test_the_hub_serves_the_ca_revocation_lists(
             assert http.get("/pki/other.crl").status_code == 404
     finally:
         hub.close()
+
+
+# ----------------------------------------------------------- content the policy must see
+# (security review, issue 10 §3.6)
+
+
+def _zip(*members: tuple[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _document(number: str, *attachments: tuple[str, str, bytes]) -> bytes:
+    return build(
+        Edoc(
+            sender=Organization(organ_id=SENDER, organ_name="UBND tỉnh Nghệ An"),
+            recipients=[Organization(organ_id="000.00.00.G22")],
+            code=DocumentCode(number, "QĐ-UBND"),
+            promulgation=PromulgationInfo("Nghệ An", "2026/11/27"),
+            subject="Quyết định phê duyệt kế hoạch chuyển đổi số",
+            attachments=[
+                Attachment(name=name, content_type=ctype, content=Blob.from_bytes(data))
+                for name, ctype, data in attachments
+            ],
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "attachment",
+    [
+        # an unsigned PDF inside a deflated .zip (kept as an archive: its name says so)
+        ("ho-so.zip", "application/zip", _zip(("12-QD-UBND.pdf", _pdf()))),
+        # two files zipped together (a real archive, never unwrapped), the PDF unnamed
+        (
+            "ho-so.bin",
+            "application/octet-stream",
+            _zip(("readme.txt", b"xem tep dinh kem"), ("tep", _pdf())),
+        ),
+        # a PDF renamed .doc, its header after 1,100 bytes of junk
+        ("to-trinh.doc", "application/msword", b"\x00" * 1100 + _pdf()),
+    ],
+    ids=["pdf-in-zip", "pdf-in-archive-unnamed", "renamed-doc-late-header"],
+)
+def test_require_finds_an_unsigned_pdf_wherever_it_hides(
+    make_hub: Any, tmp_path: Path, attachment: tuple[str, str, bytes]
+) -> None:
+    hub = make_hub("require")
+    with pytest.raises(HubError) as refused:
+        _accept(hub, _document("31", attachment), tmp_path)
+    assert refused.value.code == "HUB_SIGNATURE_REQUIRED"
+
+
+def test_require_verifies_a_signed_pdf_inside_an_archive(
+    make_hub: Any, person_creds: Any, org_creds: Any, tmp_path: Path
+) -> None:
+    hub = make_hub("require")
+    signed = _signed_pdf(person_creds, org_creds)
+    archive = _zip(("12-QD-UBND.pdf", signed), ("phu-luc.txt", b"phu luc"))
+    result = _accept(hub, _document("32", ("ho-so.zip", "application/zip", archive)), tmp_path)
+    sig = _signatures(hub, result.message_id)
+    assert sig["pdf"] == "valid"
+    assert sig["report"]["pdf"][0]["attachment"] == "ho-so.zip/12-QD-UBND.pdf"
+
+
+def _encrypted(archive: bytes) -> bytes:
+    """The archive with every member flagged encrypted (zipfile cannot write real ones)."""
+    data = bytearray(archive)
+    for magic, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(magic)
+        while at != -1:
+            data[at + offset] |= 0x1
+            at = data.find(magic, at + 4)
+    return bytes(data)
+
+
+def test_require_wants_a_package_signature_for_content_it_cannot_check(
+    make_hub: Any, org_creds: Any, tmp_path: Path
+) -> None:
+    hub = make_hub("require")
+    locked = _encrypted(_zip(("a.txt", b"mot"), ("b.txt", b"hai")))
+    attachment = ("ho-so-mat.zip", "application/zip", locked)
+    with pytest.raises(HubError) as refused:
+        _accept(hub, _document("33", attachment), tmp_path)
+    assert refused.value.code == "HUB_SIGNATURE_UNCHECKABLE"
+    # the sender vouches for it with a valid package signature: accepted
+    signed = sign_package(_document("34", attachment), org_creds)
+    result = _accept(hub, signed, tmp_path)
+    sig = _signatures(hub, result.message_id)
+    assert sig["package"] == "valid"
+    assert sig["report"]["pdf"][0]["unchecked"] is True
+
+
+def test_require_still_accepts_a_document_with_only_other_files(
+    make_hub: Any, tmp_path: Path
+) -> None:
+    hub = make_hub("require")
+    attachments = (
+        ("bang-tinh.xlsx", "application/vnd.ms-excel", _zip(("xl/workbook.xml", b"<x/>"))),
+        ("ghi-chu.txt", "text/plain", "Ghi chú".encode()),
+    )
+    assert _accept(hub, _document("35", *attachments), tmp_path).message_id

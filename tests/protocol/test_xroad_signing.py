@@ -252,8 +252,35 @@ def test_systemid_header_differs_from_signed() -> None:
     assert error_code(headers) is AuthCode.BAD_SIGNATURE
 
 
-def test_unknown_system() -> None:
-    assert error_code(signed(system="vxp.saas.99")) is AuthCode.UNKNOWN_SYSTEM
+def test_an_unknown_system_looks_like_a_wrong_secret() -> None:
+    """No system enumeration (issue 10 §3.7): the same code and the same words."""
+    with pytest.raises(VdxpAuthError) as unknown:
+        verify(signed(system="vxp.saas.99"))
+    with pytest.raises(VdxpAuthError) as wrong:
+        verify(signed(secret="not-the-secret"))
+    assert unknown.value.code is wrong.value.code is AuthCode.BAD_SIGNATURE
+    assert (unknown.value.message_vi, unknown.value.message_en) == (
+        wrong.value.message_vi,
+        wrong.value.message_en,
+    )
+
+
+def test_a_huge_sign_header_is_refused_before_it_is_parsed() -> None:
+    """An 8 MiB sign-header without the systemid header: refused on its size, before any
+    JSON parsing or system lookup (issue 10 §3.7)."""
+    headers = signed()
+    del headers["XroadVnpt-systemid"]
+    headers["XroadVnpt-sign-header"] = '{"a":"' + "x" * (8 << 20) + '"}'
+    looked_up: list[str] = []
+
+    def secret_for(system_id: str) -> SystemCredentials | None:
+        looked_up.append(system_id)
+        return CREDS.get(system_id)
+
+    with pytest.raises(VdxpAuthError) as refused:
+        verify_request(headers, secret_for=secret_for, now=NOW, window=WINDOW, seen=Seen())
+    assert refused.value.code is AuthCode.BAD_SIGN_HEADER
+    assert looked_up == []
 
 
 @pytest.mark.parametrize(

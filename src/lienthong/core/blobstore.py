@@ -229,15 +229,18 @@ class LocalBlobStore:
     With ``hardlink=True``, ``put_file`` links the caller's file into the store instead of
     copying it (falling back to a copy across file systems). Only use it when the caller
     hands the file over and never writes to it again: the blob *is* that file. Stored
-    copies are made read-only (mode 0o440).
+    copies are made read-only for their owner only (mode 0o400), in a folder only the owner
+    can enter (0o700).
     """
 
-    FILE_MODE = 0o440
+    FILE_MODE = 0o400
 
     def __init__(self, root: str | os.PathLike[str], *, hardlink: bool = False) -> None:
         self.root = Path(root)
         self.hardlink = hardlink
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(OSError):  # a store shared read-only keeps its mode
+            os.chmod(self.root, 0o700)
 
     def __repr__(self) -> str:
         return f"LocalBlobStore({str(self.root)!r})"

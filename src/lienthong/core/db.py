@@ -66,13 +66,15 @@ def _sqlite_hooks(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
-def read_only_factory(engine: Engine) -> sessionmaker[Session]:
+def read_only_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
     """Sessions for units of work that only read (no write lock taken on SQLite)."""
-    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+    return sessionmaker(
+        engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, info=info
+    )
 
 
 def is_postgresql(engine: Engine) -> bool:
@@ -104,11 +106,14 @@ class Database:
     On SQLite the process's writers queue on a lock of ours first: SQLite itself would make
     them sleep-and-retry (busy timeout), which is unfair and slow under load."""
 
-    def __init__(self, engine: Engine, migrations: Path) -> None:
+    def __init__(
+        self, engine: Engine, migrations: Path, *, info: dict[str, Any] | None = None
+    ) -> None:
+        """``info`` is given to every session (``session.info``), e.g. a key ring."""
         self.engine = engine
         migrate(engine, migrations)
-        self.sessions: sessionmaker[Session] = session_factory(engine)
-        self.read_sessions: sessionmaker[Session] = read_only_factory(engine)
+        self.sessions: sessionmaker[Session] = session_factory(engine, info)
+        self.read_sessions: sessionmaker[Session] = read_only_factory(engine, info)
         self._write_lock: contextlib.AbstractContextManager[Any] = (
             threading.RLock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )

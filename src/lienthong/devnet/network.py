@@ -209,6 +209,12 @@ def provision(
                 up = directory.add_system(s, system_id=f"hub.{child.hub_id}", agencies=[root])
                 up.system.peer = True
             with hubs[child.hub_id].session() as s:
+                # what `agency sync` brings down: a peer sends only as agencies the
+                # receiving hub knows
+                for other in plans:
+                    if other.hub_id != child.hub_id:
+                        for code, name in other.agencies:
+                            directory.add_agency(s, code=code, name=name)
                 down = directory.add_system(s, system_id=f"hub.{NATIONAL}", agencies=[root])
                 down.system.peer = True
                 federation.add_peer(

@@ -25,6 +25,10 @@ from lienthong.edxml.errors import Code, EdxmlError
 ZIP_MAGIC = b"PK\x03\x04"
 _SPOOL_MEMORY = 1 << 20
 _COPY_CHUNK = 1 << 20
+#: An inflated file below this size is never a bomb, whatever its ratio.
+_RATIO_FLOOR = 4 << 10
+#: Inflated content beyond this goes to disk (a package may hold many small ZIPs).
+_UNZIP_MEMORY = 64 << 10
 #: Names whose ZIP content is the document itself and must not be unwrapped.
 _ZIP_FORMATS = (".zip", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp", ".epub", ".jar")
 
@@ -36,6 +40,8 @@ class Limits:
     max_package_bytes: int = 1 << 30
     max_attachment_bytes: int = 512 << 20
     max_zip_ratio: int = 100
+    #: Bytes inflated from all ZIP-wrapped attachments of one package together.
+    max_inflated_bytes: int = 2 << 30
     max_markup_bytes: int = 16 << 20
     max_attachments: int = 1000
     inline_threshold: int = 8 << 20
@@ -211,13 +217,24 @@ def decode_base64_text(text: str | bytes, field: str, limits: Limits = DEFAULT_L
     return decoder.finish()
 
 
-def unwrap_zip(blob: Blob, name: str, field: str, limits: Limits = DEFAULT_LIMITS) -> Blob | None:
+def unwrap_zip(
+    blob: Blob,
+    name: str,
+    field: str,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    budget: int | None = None,
+) -> Blob | None:
     """Return the single file inside a ZIP-wrapped attachment, or ``None`` when the content
     is not a wrapper (not a ZIP, several entries, or a format that is a ZIP by nature).
 
     The VNPT library zips every attachment whatever type it declares, so the decision is
     made on the bytes. Guards: the declared size, the real size while inflating, and the
-    compression ratio are all bounded, so a zip bomb costs neither memory nor disk.
+    compression ratio are all bounded, so a zip bomb costs neither memory nor disk. The
+    ratio holds at every size (above :data:`_RATIO_FLOOR`: many small bombs add up);
+    ``budget`` is what the package may still inflate in all (``max_inflated_bytes`` less
+    what its earlier attachments took). The inflated file is spooled to disk beyond
+    :data:`_UNZIP_MEMORY`.
     """
     if blob.head(4) != ZIP_MAGIC or name.lower().endswith(_ZIP_FORMATS):
         return None
@@ -242,16 +259,24 @@ def unwrap_zip(blob: Blob, name: str, field: str, limits: Limits = DEFAULT_LIMIT
         raise EdxmlError.of(
             Code.ZIP_BOMB, field, detail=f"declared size {entry.file_size} > limit {limit}"
         )
-    ratio_cap = max(entry.compress_size, 1) * limits.max_zip_ratio
-    if entry.file_size > ratio_cap and entry.file_size > _SPOOL_MEMORY:
+    if budget is not None and entry.file_size > budget:
+        raise EdxmlError.of(
+            Code.ZIP_BOMB,
+            field,
+            detail=f"the package's attachments inflate beyond {limits.max_inflated_bytes} bytes",
+        )
+    ratio_cap = max(max(entry.compress_size, 1) * limits.max_zip_ratio, _RATIO_FLOOR)
+    if entry.file_size > ratio_cap:
         raise EdxmlError.of(
             Code.ZIP_BOMB,
             field,
             detail=f"ratio {entry.file_size // max(entry.compress_size, 1)}:1 "
             f"> {limits.max_zip_ratio}:1",
         )
-    cap = min(limit, max(ratio_cap, _SPOOL_MEMORY), max(entry.file_size, 0))
-    out = _spool(limits)
+    cap = min(limit, ratio_cap, max(entry.file_size, 0))
+    if budget is not None:
+        cap = min(cap, budget)
+    out = tempfile.SpooledTemporaryFile(max_size=_UNZIP_MEMORY, dir=limits.spool_dir)  # noqa: SIM115
     h = hashlib.sha256()
     size = 0
     try:

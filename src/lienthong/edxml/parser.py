@@ -25,6 +25,7 @@ import codecs
 import io
 import os
 import re
+from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
 from lxml import etree
@@ -110,6 +111,7 @@ def parse(
     *,
     limits: Limits = DEFAULT_LIMITS,
     strict: bool = False,
+    attachment: int | None = None,
 ) -> Package:
     """Read one edXML package (document or status) from bytes, a path or a binary stream.
 
@@ -117,27 +119,32 @@ def parse(
     it is kept with its :class:`Problem` (``Attachment.problem``) so the rest of the
     package can still be inspected, and :func:`~lienthong.edxml.validate.validate`
     reports it as an error.
+
+    ``attachment=i`` reads only the i-th attachment's content (1-based): the ones before it
+    keep their metadata without content, the ones after it are not read at all — what a
+    client asking for one attachment needs.
     """
+    opts = _Options(strict, attachment)
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         if len(data) <= limits.inline_threshold:
-            return _parse_inline(data, limits, strict)
-        return _parse_streaming(io.BytesIO(data), limits, strict)
+            return _parse_inline(data, limits, opts)
+        return _parse_streaming(io.BytesIO(data), limits, opts)
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         try:
             size = os.path.getsize(path)
             if size <= limits.inline_threshold:
                 with open(path, "rb") as fh:
-                    return _parse_inline(fh.read(), limits, strict)
+                    return _parse_inline(fh.read(), limits, opts)
             with open(path, "rb") as fh:
-                return _parse_streaming(fh, limits, strict)
+                return _parse_streaming(fh, limits, opts)
         except OSError as exc:
             raise EdxmlError.of(Code.MALFORMED, "", detail=f"cannot read {path}: {exc}") from None
     head = _read_at_least(source, limits.inline_threshold + 1)
     if len(head) <= limits.inline_threshold:
-        return _parse_inline(head, limits, strict)
-    return _parse_streaming(source, limits, strict, prefix=head)
+        return _parse_inline(head, limits, opts)
+    return _parse_streaming(source, limits, opts, prefix=head)
 
 
 def _read_at_least(stream: IO[bytes], n: int) -> bytes:
@@ -153,21 +160,27 @@ def _read_at_least(stream: IO[bytes], n: int) -> bytes:
     return b"".join(parts)
 
 
-def _parse_inline(data: bytes, limits: Limits, strict: bool) -> Package:
+@dataclass(frozen=True)
+class _Options:
+    strict: bool
+    attachment: int | None
+
+
+def _parse_inline(data: bytes, limits: Limits, opts: _Options) -> Package:
     if len(data) > limits.max_package_bytes:
         raise EdxmlError.of(Code.TOO_LARGE, "", detail=f"{len(data)} > {limits.max_package_bytes}")
     start = _check_prolog(data)
     root = _parse_xml(data[start:] if start else data)
-    return _Reader(limits, strict, None).package(root)
+    return _Reader(limits, opts, None).package(root)
 
 
 def _parse_streaming(
-    stream: IO[bytes], limits: Limits, strict: bool, prefix: bytes = b""
+    stream: IO[bytes], limits: Limits, opts: _Options, prefix: bytes = b""
 ) -> Package:
     splitter = _Splitter(stream, limits, prefix)
     markup = splitter.run()
     root = _parse_xml(markup)
-    return _Reader(limits, strict, splitter.decoded).package(root)
+    return _Reader(limits, opts, splitter.decoded).package(root)
 
 
 # --------------------------------------------------------------------------- bytes level
@@ -617,10 +630,15 @@ _STATUS_TEXT = _fields(
 
 
 class _Reader:
-    def __init__(self, limits: Limits, strict: bool, decoded: list[Blob | Problem] | None) -> None:
+    def __init__(
+        self, limits: Limits, opts: _Options, decoded: list[Blob | Problem] | None
+    ) -> None:
         self.limits = limits
-        self.strict = strict
+        self.strict = opts.strict
+        self.only = opts.attachment
         self.decoded = decoded
+        #: bytes inflated from ZIP-wrapped attachments so far (Limits.max_inflated_bytes)
+        self.inflated = 0
         self.by_element: dict[Any, Blob | Problem] = {}
 
     def package(self, root: Any) -> Package:
@@ -689,8 +707,11 @@ class _Reader:
                     ]
                 elif name == "AttachmentEncoded":
                     encoded.append(child)
+        wanted = self.only
         for block in encoded:
             for child in block:
+                if wanted is not None and len(edoc.attachments) >= wanted:
+                    break  # the attachment asked for is read: the rest is not
                 if _LOCAL.get(child.tag) == "Attachment":
                     if len(edoc.attachments) >= self.limits.max_attachments:
                         edoc.close()
@@ -699,12 +720,22 @@ class _Reader:
                             detail=f"more than {self.limits.max_attachments} attachments",
                         )
                     edoc.attachments.append(self._attachment(child, len(edoc.attachments) + 1))
+        if wanted is not None:  # contents decoded while streaming but never asked for
+            kept = {id(a.content) for a in edoc.attachments}
+            for blob in self.by_element.values():
+                if isinstance(blob, Blob) and id(blob) not in kept:
+                    blob.close()
         return edoc
 
     def _attachment(self, el: Any, index: int) -> Attachment:
         att = _fill(Attachment(), el, _ATTACHMENT)
         field = f"AttachmentEncoded/Attachment[{index}]/{_CTE}"
         cte = next((c for c in el if _LOCAL.get(c.tag) == _CTE), None)
+        if self.only is not None and index != self.only:
+            skipped = self.by_element.get(cte) if self.decoded is not None else None
+            if isinstance(skipped, Blob):
+                skipped.close()  # decoded while streaming, not asked for
+            return att  # metadata only
         content: Blob | Problem
         if cte is None:
             content = Blob.from_bytes(b"")
@@ -719,13 +750,20 @@ class _Reader:
                 content = exc.problem
         if isinstance(content, Blob):
             try:
-                inner = unwrap_zip(content, att.name or "", field, self.limits)
+                inner = unwrap_zip(
+                    content,
+                    att.name or "",
+                    field,
+                    self.limits,
+                    budget=self.limits.max_inflated_bytes - self.inflated,
+                )
             except EdxmlError as exc:
                 content.close()
                 content = exc.problem
             else:
                 if inner is not None:
                     content, att.unwrapped_zip = inner, True
+                    self.inflated += inner.size
         if isinstance(content, Blob):
             att.content = content
         else:

@@ -20,6 +20,7 @@ from lienthong.hub import directory
 from lienthong.hub.errors import HubError, forbidden
 from lienthong.hub.models import Operator, SeenSignature, System
 from lienthong.hub.operators import operator_by_api_key
+from lienthong.hub.sealed import system_secret
 from lienthong.protocol.xroad import (
     SystemCredentials,
     VdxpAuthError,
@@ -107,7 +108,7 @@ def authenticate_signed(
         if system is None:
             return None
         systems[system_id] = system
-        return SystemCredentials(system.id, system.secret, system.legacy_sdk)
+        return SystemCredentials(system.id, system_secret(session, system), system.legacy_sdk)
 
     def seen(signature: str) -> bool:
         # a signature is good for one request (fresh-signing systems)

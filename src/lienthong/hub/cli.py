@@ -69,10 +69,8 @@ def serve(
     port: int = typer.Option(None, "--port", help="default 8080"),
 ) -> None:
     """Chạy trục / run the hub (national-platform API at the root, REST API at /api/v1)."""
-    import uvicorn
-
     from lienthong.core import logging as jsonlog
-    from lienthong.hub.http.app import create_app
+    from lienthong.hub.http.app import serve as serve_http
     from lienthong.hub.runtime import Hub
 
     jsonlog.configure()
@@ -81,15 +79,10 @@ def serve(
     err.print(
         f"lienthong hub: dữ liệu / data {settings.data_dir.resolve()}, "
         f"http://{settings.host}:{settings.port}"
+        + (f", quản trị / admin http://{settings.admin_listen}" if settings.admin_listen else "")
     )
     try:
-        uvicorn.run(
-            create_app(hub),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            timeout_graceful_shutdown=10,
-        )
+        serve_http(hub)
     finally:
         hub.close()
 
@@ -121,6 +114,38 @@ def prune(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
         f"(sau / after {settings.outbox_retention_days or '∞'} ngày / days); "
         f"quên / forgot: {result.signatures_forgotten} chữ ký / signatures"
     )
+
+
+@hub_app.command("rotate-key")
+def rotate_key(data_dir: Path | None = DataDir) -> None:
+    """Đổi khóa niêm phong bí mật / rotate the key sealing stored secrets.
+
+    With the key file: a new key is written first, every stored secret (systems' HMAC
+    secrets, peers' API keys) is sealed again with it, then the old keys leave the file.
+    With LIENTHONG_SECRET_KEYS: put the new key first in the variable, run this, then
+    remove the old keys from the variable."""
+    from lienthong.core.sealing import write_key_file
+    from lienthong.hub import sealed
+    from lienthong.hub.runtime import Database, load_keyring
+
+    settings = _settings(data_dir)
+    path = settings.effective_secret_key_file
+    if not settings.secret_keys:
+        write_key_file(path, load_keyring(settings).rotated())
+    database = Database(settings)  # seals again every value not under the current key
+    try:
+        database.run(sealed.reseal_all)  # (the start did it already: a no-op check)
+        ring = database.keyring
+    finally:
+        database.close()
+    if not settings.secret_keys:
+        write_key_file(path, ring.only_current())
+        err.print(f"Khóa mới / new key {ring.current} in {path}; old keys removed")
+    else:
+        err.print(
+            f"Đã niêm phong lại bằng khóa / sealed again with key {ring.current}; remove the "
+            "old keys from LIENTHONG_SECRET_KEYS"
+        )
 
 
 # ------------------------------------------------------------------------------ agencies

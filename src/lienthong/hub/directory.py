@@ -31,6 +31,7 @@ from lienthong.edxml.validate import unregistered
 from lienthong.hub import audit
 from lienthong.hub.errors import HubError
 from lienthong.hub.models import Agency, Counter, Peer, System, SystemAgency, utcnow
+from lienthong.hub.sealed import set_system_secret
 
 EXPORT_FIELDS = (
     "code",
@@ -522,7 +523,7 @@ def add_system(
         system = System(id=system_id)
         session.add(system)
     system.name = name
-    system.secret = secret
+    set_system_secret(session, system, secret)
     system.api_key_hash = hash_api_key(api_key)
     system.legacy_sdk = legacy_sdk
     system.callback_url = callback_url

@@ -19,6 +19,7 @@ from lienthong.hub.errors import HubError
 from lienthong.hub.models import (
     Peer,
 )
+from lienthong.hub.sealed import set_peer_key
 from lienthong.protocol.hops import HOPS_HEADER, MAX_HOPS, hop_tokens, parse_hops
 
 
@@ -50,12 +51,8 @@ def add_peer(
             status=422,
         )
     peer = session.get(Peer, peer_id) or Peer(id=peer_id)
-    peer.url, peer.api_key, peer.serves, peer.active = (
-        url.rstrip("/"),
-        api_key,
-        ",".join(codes),
-        True,
-    )
+    peer.url, peer.serves, peer.active = url.rstrip("/"), ",".join(codes), True
+    set_peer_key(session, peer, api_key)
     session.add(peer)
     return peer
 
@@ -86,6 +83,26 @@ def peer_at(session: Session, *, url: str) -> str | None:
         if peer.url.rstrip("/") == wanted:
             return peer.id
     return None
+
+
+def peer_of_system(session: Session, system_id: str) -> Peer | None:
+    """The peer route a peer system stands for: the peer ``<id>`` for the system
+    ``hub.<id>`` (the naming of ``lienthong system add hub.<id> --peer``), or the peer of
+    the same id as the system."""
+    for peer_id in (system_id.removeprefix("hub."), system_id):
+        peer = session.get(Peer, peer_id)
+        if peer is not None and peer.active:
+            return peer
+    return None
+
+
+def may_relay_as(session: Session, *, system_id: str, code: str) -> bool:
+    """Whether the peer system ``system_id`` may send as ``code`` (a canonical code known
+    to this hub's directory): only when this hub's route for that code is that peer — a
+    default (``*``) peer thus only for codes no other peer serves."""
+    mine = peer_of_system(session, system_id)
+    route = route_for(session, code)
+    return mine is not None and route is not None and route.id == mine.id
 
 
 def check_hops(value: str | None, hub_id: str) -> str:

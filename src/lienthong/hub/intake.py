@@ -47,6 +47,7 @@ from lienthong.hub import audit, directory, signatures
 from lienthong.hub.deliveries import RecipientOutcome, outcomes
 from lienthong.hub.directory import find_agency, served_agencies
 from lienthong.hub.errors import HubError, forbidden
+from lienthong.hub.federation import may_relay_as
 from lienthong.hub.models import Delivery, DeliveryState, Message, System, utcnow
 from lienthong.hub.outbox.queue import Action, report_upstream
 from lienthong.hub.routing import route, served_locally
@@ -345,18 +346,31 @@ def _check_stored_lengths(package: Package) -> None:
 
 
 def _authorise_sender(session: Session, *, system: System, package: Package) -> str:
+    """The canonical code the system sends as. A system sends as the agencies it serves; a
+    peer hub also relays for the agencies this hub routes to it (and only those: not for
+    agencies served here, reached through another peer, or unknown to the directory)."""
     code = (package.sender.organ_id or "").strip()
     canonical = _canonical(session, code)
-    if system.peer and not served_locally(session, canonical):
-        return canonical  # a peer hub relays for agencies no local system serves
-    if canonical not in served_agencies(session, system_id=system.id):
-        raise forbidden(
-            "HUB_NOT_YOUR_AGENCY",
-            f"Hệ thống {system.id} không được gửi nhân danh cơ quan {code}",
-            f"System {system.id} may not send as agency {code}",
-            field="From/OrganId",
-        )
-    return canonical
+    if canonical in served_agencies(session, system_id=system.id):
+        return canonical
+    if system.peer:
+        if find_agency(session, code=canonical) is None:
+            raise forbidden(
+                "HUB_UNKNOWN_SENDER",
+                f"Cơ quan gửi {code} không có trong danh bạ của trục (đồng bộ danh bạ trước)",
+                f"The sending agency {code} is not in this hub's directory (sync it first)",
+                field="From/OrganId",
+            )
+        if not served_locally(session, canonical) and may_relay_as(
+            session, system_id=system.id, code=canonical
+        ):
+            return canonical
+    raise forbidden(
+        "HUB_NOT_YOUR_AGENCY",
+        f"Hệ thống {system.id} không được gửi nhân danh cơ quan {code}",
+        f"System {system.id} may not send as agency {code}",
+        field="From/OrganId",
+    )
 
 
 def _canonical(session: Session, code: str) -> str:

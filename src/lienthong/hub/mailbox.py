@@ -22,7 +22,7 @@ from lienthong.edxml.model import Organization, ResponseFor, StaffInfo, Status
 from lienthong.hub import audit, directory
 from lienthong.hub.deliveries import RecipientOutcome, transition
 from lienthong.hub.directory import served_agencies
-from lienthong.hub.errors import HubError, not_found
+from lienthong.hub.errors import HubError, forbidden, not_found
 from lienthong.hub.models import (
     PENDING_STATES,
     AuditEvent,
@@ -53,6 +53,9 @@ class InboxItem:
     size: int
     created_at: datetime
     updated_at: datetime
+    #: A status: whether it is linked to a document this hub holds (False: the document is
+    #: held elsewhere, so the hub could not check who may report on it). None: a document.
+    linked: bool | None = None
 
 
 def inbox(
@@ -96,6 +99,7 @@ def inbox(
             delivered_size(m, hub_id),
             m.created_at,
             d.updated_at,
+            (m.refers_to is not None) if m.kind == "status" else None,
         )
         for d, m in session.execute(stmt).all()
     ]
@@ -405,6 +409,25 @@ def status_package(
     original = _message_for(session, message_id)
     reporter = directory.get_agency(session, code=agency)
     addressee = original.sender_code
+    parties = (
+        {original.sender_code}
+        if status_code in SENDER_STATUSES
+        else set(
+            session.scalars(
+                select(Delivery.recipient_code).where(Delivery.message_id == original.id)
+            )
+        )
+    )
+    mine = reporter.code in served_agencies(session, system_id=system.id)
+    if mine and reporter.code not in parties:  # (not mine: intake refuses, not your agency)
+        raise forbidden(
+            "HUB_STATUS_NOT_A_PARTY",
+            f"Cơ quan {reporter.code} không được gửi trạng thái {status_code} về văn bản này "
+            "(13: chỉ nơi gửi; các trạng thái khác: chỉ nơi nhận)",
+            f"Agency {reporter.code} may not send status {status_code} about this document "
+            "(13: its sender only; other statuses: its recipients only)",
+            field="agency",
+        )
     if status_code in SENDER_STATUSES:
         recipients = [
             d.recipient_code

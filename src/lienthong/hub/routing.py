@@ -289,6 +289,22 @@ def _upstream(message: Message) -> set[str | None]:
     return {hop.hub_id for hop in parse_hops(message.hops)}
 
 
+def _known(session: Session, document_id: str, *, before: Message) -> bool:
+    """Whether this hub holds a document of that id (sent here or through here)."""
+    return (
+        session.scalars(
+            select(Message.id)
+            .where(
+                Message.kind == "edoc",
+                Message.document_id == document_id,
+                Message.id != before.id,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def _refuse_unroutable(message: Message, outcomes: list[RecipientOutcome]) -> None:
     """A relayed package this hub can deliver to none of its recipients is refused: the
     hub that sent it keeps it as a dead letter with this reason, and its sender sees the
@@ -336,6 +352,17 @@ def _route_status(session: Session, *, message: Message, status: Status) -> list
         is None
     ):
         original = None
+    if original is None and _known(session, rf.document_id or "", before=message):
+        # the document is held here and this sender is no party of it: a forged status
+        raise HubError(
+            "HUB_STATUS_NOT_A_PARTY",
+            "Chỉ bên liên quan của văn bản được gửi trạng thái về nó (trạng thái 13: chỉ "
+            "nơi gửi văn bản; các trạng thái khác: chỉ nơi nhận văn bản)",
+            "Only a party of the document may send a status about it (13: only its sender; "
+            "other statuses: only its recipients)",
+            field="ResponseFor/DocumentId",
+            status=403,
+        )
     if original is not None:
         message.refers_to = original.id
         if code not in SENDER_STATUSES:

@@ -7,7 +7,9 @@ store, the metrics and the worker that dispatches and relays from the outbox.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 from datetime import timedelta
@@ -18,8 +20,9 @@ from sqlalchemy import Engine
 
 from lienthong.core import db
 from lienthong.core.blobstore import BlobStore, blob_store_from_url
+from lienthong.core.sealing import Keyring, load_key_file
 from lienthong.edxml.attachments import Limits
-from lienthong.hub import retention
+from lienthong.hub import retention, sealed
 from lienthong.hub.metrics import Metrics
 from lienthong.hub.outbox import queue
 from lienthong.hub.outbox.dispatch import dispatch_pending, pending_dispatch
@@ -33,13 +36,55 @@ P = ParamSpec("P")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+def private_dir(path: Path) -> None:
+    """A folder only the hub's user can enter (0700), created if missing."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """A file only the hub's user can read (0600), created empty if missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        return Path(url[len("sqlite:///") :].split("?", 1)[0])
+    return None
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """The key ring sealing stored secrets: ``LIENTHONG_SECRET_KEYS`` if set, else the key
+    file (created on first start)."""
+    if settings.secret_keys:
+        return Keyring.parse(settings.secret_keys)
+    return load_key_file(settings.effective_secret_key_file)
+
+
 class Database(db.Database):
     """The hub's database, migrated to the newest schema, and its units of work."""
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
         self.settings = settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        super().__init__(engine or db.make_engine(settings.effective_database_url), MIGRATIONS)
+        private_dir(settings.data_dir)
+        sqlite_file = _sqlite_file(settings.effective_database_url)
+        if sqlite_file is not None:
+            private_file(sqlite_file)
+        self.keyring = load_keyring(settings)
+        super().__init__(
+            engine or db.make_engine(settings.effective_database_url),
+            MIGRATIONS,
+            info={sealed.KEYRING: self.keyring},
+        )
+        if sqlite_file is not None:  # the WAL and shared-memory files SQLite made
+            for extra in ("-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(f"{sqlite_file}{extra}", 0o600)
+        resealed = self.run(sealed.reseal_all)
+        if resealed:
+            log.info("secrets.sealed", extra={"count": resealed, "key": self.keyring.current})
 
     def prune(self, *, via: str = "hub", batches: int | None = None) -> retention.PruneResult:
         """Retention under the settings (:mod:`lienthong.hub.retention`), batch after batch
@@ -75,11 +120,13 @@ class Hub(Database):
     ) -> None:
         super().__init__(settings, engine=engine)
         self.tmp_dir = settings.data_dir / "tmp"
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.tmp_dir)
         self.blobs = blobs or blob_store_from_url(settings.effective_blob_url)
         self.limits = Limits(
             max_package_bytes=settings.max_package_bytes,
             max_attachment_bytes=settings.max_package_bytes,
+            # ZIP-wrapped attachments of one package, inflated, all together
+            max_inflated_bytes=4 * settings.max_package_bytes,
             spool_dir=str(self.tmp_dir),
         )
         self.trust_dir = settings.trust_dir or settings.data_dir / "trust"

@@ -72,6 +72,14 @@ class Settings:
     max_relay_backlog: int = 10_000
     host: str = "127.0.0.1"
     port: int = 8080
+    #: ``host:port`` of a second listener for the admin API, ``/metrics`` and the API docs;
+    #: when set, the public listener answers 404 for them. Empty: one listener for all.
+    admin_listen: str = ""
+    #: Keys sealing the stored secrets (``id:base64`` of 32 bytes, current first, separated
+    #: by commas); empty = the key file.
+    secret_keys: str = field(default="", repr=False)
+    #: The key file when ``secret_keys`` is empty; default ``<data dir>/secret.key``.
+    secret_key_file: Path | None = None
     #: Attachment and package limits of the parser are derived from max_package_bytes.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -80,6 +88,10 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
+    def effective_secret_key_file(self) -> Path:
+        return self.secret_key_file or self.data_dir / "secret.key"
 
     @property
     def effective_blob_url(self) -> str:
@@ -110,7 +122,7 @@ _INTEGERS = {
 
 
 def _coerce(name: str, value: Any) -> Any:
-    if name in {"data_dir", "trust_dir", "ca_dir"}:
+    if name in {"data_dir", "trust_dir", "ca_dir", "secret_key_file"}:
         return Path(value)
     if name == "signature_policy":
         if str(value) not in {p.value for p in SignaturePolicy}:
@@ -118,6 +130,10 @@ def _coerce(name: str, value: Any) -> Any:
         return SignaturePolicy(str(value))
     if name == "role" and str(value) not in ROLES:
         raise ValueError(f"role must be national, provincial or ministry, not {value!r}")
+    if name == "admin_listen" and str(value).strip():
+        host, sep, port = str(value).strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"admin_listen must be host:port, not {value!r}")
     if name in _INTEGERS:
         value = int(value)
         if value < 0:

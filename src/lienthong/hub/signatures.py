@@ -3,10 +3,16 @@
 * The **PDF signatures** (PAdES) of the attachments are what give a document its legal
   value (Decree 30: the competent person's signature plus the organisation's). An
   attachment is a PDF when its declared content type is ``application/pdf``, its name
-  ends with ``.pdf`` (any case), or ``%PDF-`` occurs within its first 1024 bytes (where
-  viewers look for the header, so a leading newline or junk does not hide one). A PDF
-  larger than :data:`MAX_VERIFY_BYTES` is not verified on the request path and counts as
+  ends with ``.pdf`` (any case), or ``%PDF-`` occurs anywhere in it (junk before the
+  header, a renamed ``.doc``, hides nothing). An attachment that is a ZIP archive (a
+  ``.zip``, a ``.docx``, several files zipped together) is opened and each member is
+  judged the same way; a PDF member is verified as ``<archive>/<member>``. A PDF larger
+  than :data:`MAX_VERIFY_BYTES` is not verified on the request path and counts as
   ``unknown`` (``SIG_UNSUPPORTED``, the details say why).
+* Content the hub **cannot check** — an attachment that does not decode, an encrypted,
+  broken or nested archive, a member over the limits — is listed under ``unchecked``;
+  under ``require`` such a document is accepted only with a valid package signature
+  (``HUB_SIGNATURE_UNCHECKABLE``): the sender vouches for what the hub cannot see.
 * Under ``require`` an edoc package that carries at least one PDF attachment must have
   **every** PDF attachment ``valid`` and, over its PDFs, at least one valid ``person`` and
   one valid ``org`` signature (``HUB_SIGNATURE_REQUIRED``, ``HUB_SIGNATURE_ROLES_MISSING``).
@@ -26,11 +32,16 @@ unsigned documents by agency.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lienthong.edxml.attachments import Blob
 from lienthong.edxml.model import Attachment, Edoc, Package
 from lienthong.hub.errors import HubError
 from lienthong.hub.settings import SignaturePolicy
@@ -40,8 +51,11 @@ from lienthong.pki.verdict import MESSAGES, Reason, Role, Verdict
 #: Larger inputs are not verified on the request path (recorded as unknown).
 MAX_VERIFY_BYTES = 64 * 1024 * 1024
 _PDF_MAGIC = b"%PDF-"
-#: the header may start anywhere in the first 1024 bytes (as PDF viewers accept it)
-_PDF_SNIFF = 1024 + len(_PDF_MAGIC)
+_ZIP_MAGIC = b"PK\x03\x04"
+#: Members of one archive inspected at most (more: the archive counts as unchecked).
+MAX_ARCHIVE_MEMBERS = 1000
+#: Compression ratio beyond which a member is not inflated (and counts as unchecked).
+_MAX_RATIO = 100
 _PDF_TYPES = {"application/pdf", "application/x-pdf"}
 _SHA1_NOTE = "legacy SHA-1"
 
@@ -89,40 +103,46 @@ def _package(raw: Path, trust: TrustStore, sender: str) -> tuple[Verdict, dict[s
     return report.verdict, details
 
 
+def _declared_pdf(name: str, content_type: str | None = None) -> bool:
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    return ctype in _PDF_TYPES or name.strip().lower().endswith(".pdf")
+
+
+def _has_pdf_header(chunks: Iterable[bytes]) -> bool:
+    """``%PDF-`` anywhere (across chunk boundaries)."""
+    tail = b""
+    for chunk in chunks:
+        if _PDF_MAGIC in tail + chunk:
+            return True
+        tail = chunk[-(len(_PDF_MAGIC) - 1) :]
+    return False
+
+
 def _is_pdf(att: Attachment) -> bool:
-    """Declared ``application/pdf``, named ``*.pdf``, or ``%PDF-`` in the first 1024 bytes."""
-    ctype = (att.content_type or "").split(";", 1)[0].strip().lower()
-    if ctype in _PDF_TYPES:
-        return True
-    if (att.name or "").strip().lower().endswith(".pdf"):
+    """Declared ``application/pdf``, named ``*.pdf``, or ``%PDF-`` anywhere in it."""
+    if _declared_pdf(att.name or "", att.content_type):
         return True
     blob = att.content
-    return blob is not None and _PDF_MAGIC in blob.head(_PDF_SNIFF)
+    return blob is not None and _has_pdf_header(blob.chunks())
 
 
 def _pdfs(edoc: Edoc, trust: TrustStore, sender: str) -> tuple[Verdict | None, list[Any]]:
-    from lienthong.pki.pdf import verify_pdf
-
     entries: list[dict[str, Any]] = []
     for att in edoc.attachments:
-        if not _is_pdf(att):
-            continue
         name = att.name or ""
         blob = att.content
         if blob is None:
-            entry = _skipped(
-                "nội dung tệp không giải mã được, không kiểm tra được chữ ký",
-                "the attachment's content could not be decoded, signatures not checked",
-            )
-        elif blob.size > MAX_VERIFY_BYTES:
-            entry = _skipped(*_too_large(blob.size))
-        else:
-            report = verify_pdf(blob.read_bytes(), trust, expected_agency=sender)
-            entry = report.to_dict()
-        entries.append({"attachment": name, **entry})
-    if not entries:
-        return None, []
-    verdicts = {e["verdict"] for e in entries}
+            if _declared_pdf(name, att.content_type):
+                entries.append({"attachment": name, **_undecodable()})
+            continue
+        if blob.head(4) == _ZIP_MAGIC:
+            entries += _archive(name, blob, trust, sender)
+        elif _is_pdf(att):
+            entries.append({"attachment": name, **_verify_pdf(blob, trust, sender)})
+    pdfs = [e for e in entries if not e.get("unchecked")]
+    if not pdfs:
+        return None, entries
+    verdicts = {e["verdict"] for e in pdfs}
     overall = (
         Verdict.INVALID
         if Verdict.INVALID.value in verdicts
@@ -131,6 +151,77 @@ def _pdfs(edoc: Edoc, trust: TrustStore, sender: str) -> tuple[Verdict | None, l
         else Verdict.VALID
     )
     return overall, entries
+
+
+def _verify_pdf(blob: Blob | bytes, trust: TrustStore, sender: str) -> dict[str, Any]:
+    from lienthong.pki.pdf import verify_pdf
+
+    size = blob.size if isinstance(blob, Blob) else len(blob)
+    if size > MAX_VERIFY_BYTES:
+        return _skipped(*_too_large(size))
+    data = blob.read_bytes() if isinstance(blob, Blob) else blob
+    result: dict[str, Any] = verify_pdf(data, trust, expected_agency=sender).to_dict()
+    return result
+
+
+def _undecodable() -> dict[str, Any]:
+    return _skipped(
+        "nội dung tệp không giải mã được, không kiểm tra được chữ ký",
+        "the attachment's content could not be decoded, signatures not checked",
+    )
+
+
+def _unchecked(name: str, vi: str, en: str) -> dict[str, Any]:
+    """Content the hub cannot look into (an ``unchecked`` entry, not a PDF verdict)."""
+    return {"attachment": name, "unchecked": True, "message_vi": vi, "message_en": en}
+
+
+def _archive(name: str, blob: Blob, trust: TrustStore, sender: str) -> list[dict[str, Any]]:
+    """The PDF members of a ZIP attachment, verified; what cannot be looked into, listed
+    as unchecked."""
+    if blob.size > MAX_VERIFY_BYTES:
+        return [_unchecked(name, *_too_large(blob.size))]
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob.read_bytes())) as archive:
+            members = [i for i in archive.infolist() if not i.is_dir()]
+            if len(members) > MAX_ARCHIVE_MEMBERS:
+                return [
+                    _unchecked(
+                        name,
+                        f"tệp nén có hơn {MAX_ARCHIVE_MEMBERS} tệp",
+                        f"an archive of more than {MAX_ARCHIVE_MEMBERS} files",
+                    )
+                ]
+            out: list[dict[str, Any]] = []
+            for info in members:
+                label = f"{name}/{info.filename}"
+                if info.flag_bits & 0x1:
+                    out.append(_unchecked(label, "tệp nén có mật khẩu", "an encrypted member"))
+                    continue
+                if info.file_size > MAX_VERIFY_BYTES or info.file_size > _MAX_RATIO * max(
+                    info.compress_size, 1
+                ) + (64 << 10):
+                    out.append(
+                        _unchecked(label, "tệp quá lớn để kiểm tra", "a member too large to check")
+                    )
+                    continue
+                with archive.open(info) as member:
+                    data = member.read(MAX_VERIFY_BYTES + 1)
+                if data[:4] == _ZIP_MAGIC:
+                    out.append(_unchecked(label, "tệp nén lồng nhau", "a nested archive"))
+                elif _declared_pdf(info.filename) or _PDF_MAGIC in data:
+                    out.append({"attachment": label, **_verify_pdf(data, trust, sender)})
+            return out
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        ValueError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+    ):
+        return [_unchecked(name, "tệp nén hỏng", "a broken archive")]
 
 
 def _too_large(size: int) -> tuple[str, str]:
@@ -154,7 +245,21 @@ def _skipped(vi: str, en: str) -> dict[str, Any]:
 
 
 def _enforce(summary: SignatureSummary) -> None:
-    pdfs: list[dict[str, Any]] = summary.details.get("pdf") or []
+    entries: list[dict[str, Any]] = summary.details.get("pdf") or []
+    pdfs = [e for e in entries if not e.get("unchecked")]
+    unchecked = [e for e in entries if e.get("unchecked")]
+    if unchecked and summary.package is not Verdict.VALID:
+        first = unchecked[0]
+        raise HubError(
+            "HUB_SIGNATURE_UNCHECKABLE",
+            f"Trục không kiểm tra được nội dung ({first['attachment']}: {first['message_vi']}); "
+            "văn bản như vậy phải có chữ ký số hợp lệ của gói tin",
+            f"This hub cannot check the content ({first['attachment']}: "
+            f"{first['message_en']}); such a document needs a valid package signature",
+            field="AttachmentEncoded",
+            status=422,
+            details={"signatures": summary.details},
+        )
     if summary.pdf is not None and summary.pdf is not Verdict.VALID:
         problem = _first_problem(pdfs)
         vi, en = problem if problem else ("không có tệp PDF được ký", "no signed PDF attachment")

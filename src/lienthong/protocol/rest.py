@@ -47,6 +47,12 @@ class InboxItemOut(BaseModel):
     status_code: str | None
     size: int
     accepted_at: datetime
+    linked: bool | None = Field(
+        default=None,
+        description="a status: true when it refers to a document this hub holds (the hub "
+        "checked the sender is a party of it); false when the document is held elsewhere "
+        "(not checked). null: a document",
+    )
 
 
 class InboxOut(BaseModel):

@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -223,6 +224,13 @@ def _compact_json(obj: Mapping[str, str], *, gson_escape: bool) -> str:
     return text
 
 
+#: The longest ``XroadVnpt-sign-header`` accepted (the SDK's is a few hundred characters,
+#: with keys left over from earlier calls a few thousand).
+MAX_SIGN_HEADER = 16 * 1024
+#: Verified against when the system is unknown, so both refusals cost the same.
+_DECOY_SECRET = secrets.token_urlsafe(32)
+
+
 def _hmac_hex(secret: str, message: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
@@ -403,6 +411,12 @@ def verify_request(
                 f"Missing header {name}",
             )
     assert sign_header is not None and hash_header is not None
+    if len(sign_header) > MAX_SIGN_HEADER:  # before anything parses or hashes it
+        raise _err(
+            AuthCode.BAD_SIGN_HEADER,
+            f"XroadVnpt-sign-header dài quá {MAX_SIGN_HEADER} ký tự",
+            f"XroadVnpt-sign-header is longer than {MAX_SIGN_HEADER} characters",
+        )
 
     # Which system: the real header, or else the signed JSON (authenticated below).
     system_id = (real.get(SYSTEMID_HEADER.lower()) or "").strip()
@@ -422,32 +436,27 @@ def verify_request(
         )
 
     creds = secret_for(system_id)
-    if creds is None:
-        raise _err(
-            AuthCode.UNKNOWN_SYSTEM,
-            f"Hệ thống {system_id!r} chưa được đăng ký",
-            f"System {system_id!r} is not registered",
-        )
 
     # HMAC over the received string. HTTP servers hand header bytes over decoded as
-    # ISO-8859-1, so non-ASCII text is also tried as those raw bytes.
+    # ISO-8859-1, so non-ASCII text is also tried as those raw bytes. An unknown system
+    # gets the very answer of a wrong secret, after the same work: no way to tell which
+    # system ids exist.
     given = hash_header.strip().lower()
     bad_sig = _err(
         AuthCode.BAD_SIGNATURE,
-        "Chữ ký XroadVnpt-hash-header không khớp",
-        "The XroadVnpt-hash-header signature does not match",
+        "Chữ ký XroadVnpt-hash-header không khớp (hệ thống hoặc khóa bí mật không được nhận)",
+        "The XroadVnpt-hash-header signature does not match (system or secret not recognised)",
     )
-    if len(given) != 64 or _HEX_RE.fullmatch(given) is None:
-        raise bad_sig
+    secret = creds.secret if creds is not None else _DECOY_SECRET
     messages = [sign_header.encode("utf-8")]
     if not sign_header.isascii():
         with contextlib.suppress(UnicodeEncodeError):
             messages.append(sign_header.encode("latin-1"))
     matched: bytes | None = None
     for message in messages:
-        if hmac.compare_digest(_hmac_hex(creds.secret, message).encode(), given.encode()):
+        if hmac.compare_digest(_hmac_hex(secret, message).encode(), given.encode()):
             matched = message
-    if matched is None:
+    if creds is None or matched is None or len(given) != 64 or not _HEX_RE.fullmatch(given):
         raise bad_sig
 
     try:

@@ -31,11 +31,15 @@ def main() -> int:
     parser.add_argument("--stop", required=True)
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--deadline", type=float, default=45.0)
+    parser.add_argument("--secret-key-file", required=True)  # shared by every process
     args = parser.parse_args()
 
     hub = Hub(
         Settings(
-            data_dir=Path(args.data_dir), database_url=args.database_url, blob_url=args.blob_dir
+            data_dir=Path(args.data_dir),
+            database_url=args.database_url,
+            blob_url=args.blob_dir,
+            secret_key_file=Path(args.secret_key_file),
         )
     )
     try:

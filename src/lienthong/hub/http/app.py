@@ -4,10 +4,13 @@ hub's worker starts and stops with it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Literal
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from lienthong.hub.errors import HubError
 from lienthong.hub.http import admin, rest, vdxp
+from lienthong.hub.http.limits import BodyLimit
 from lienthong.hub.models import OutboxEntry
 from lienthong.hub.outbox.queue import State
 from lienthong.hub.runtime import Hub
@@ -23,14 +27,26 @@ from lienthong.hub.runtime import Hub
 log = logging.getLogger("lienthong.hub")
 
 
-def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
+#: What one listener serves: everything (the default), or — when ``LIENTHONG_ADMIN_LISTEN``
+#: is set — the public APIs on one address and the operators' side on the other.
+Surface = Literal["all", "public", "admin"]
+
+
+def create_app(hub: Hub, *, start_worker: bool = True, surface: Surface | None = None) -> FastAPI:
+    """The hub's application. ``surface``: ``all`` (default unless
+    ``LIENTHONG_ADMIN_LISTEN`` is set), ``public`` (the national platform's API, REST API
+    v1, health, CRLs — the admin API, metrics and the API docs answer 404) or ``admin``
+    (admin API, metrics, API docs and health; no worker of its own)."""
+    part: Surface = surface or ("public" if hub.settings.admin_listen else "all")
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if start_worker:
+        if start_worker and part != "admin":
             hub.start_worker()
             hub.wake()
         yield
-        hub.stop_worker()
+        if start_worker and part != "admin":
+            hub.stop_worker()
 
     app = FastAPI(
         title="lienthong hub",
@@ -40,22 +56,19 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
             "gia (`/sendEdoc`, …). Exchange hub: REST API v1 and the national platform's API."
         ),
         lifespan=lifespan,
+        docs_url=None if part == "public" else "/docs",
+        redoc_url=None if part == "public" else "/redoc",
+        openapi_url=None if part == "public" else "/openapi.json",
     )
     app.state.hub = hub
 
-    @app.exception_handler(HubError)
-    async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
+    def render(path: str, exc: HubError) -> JSONResponse:
         hub.metrics.inc(f'lienthong_errors_total{{code="{exc.code}"}}')
         log.info(
             "request.refused",
-            extra={
-                "code": exc.code,
-                "status": exc.status,
-                "path": _request.url.path,
-                "field": exc.field,
-            },
+            extra={"code": exc.code, "status": exc.status, "path": path, "field": exc.field},
         )
-        if _request.url.path.startswith("/api/"):
+        if path.startswith("/api/"):
             response = JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
         else:
             response = vdxp.vdxp_error(exc)
@@ -63,6 +76,10 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
         if retry_after is not None:  # HUB_BUSY: when to try again
             response.headers["Retry-After"] = str(int(retry_after))
         return response
+
+    @app.exception_handler(HubError)
+    async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
+        return render(_request.url.path, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -104,14 +121,74 @@ def create_app(hub: Hub, *, start_worker: bool = True) -> FastAPI:
             )
         return Response(path.read_bytes(), media_type="application/pkix-crl")
 
-    @app.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
-    def metrics() -> str:
-        return hub.metrics.render() + hub.read(_outbox_gauge)
+    if part != "public":
 
-    app.include_router(rest.router)
-    app.include_router(admin.router)
-    app.include_router(vdxp.router)
+        @app.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
+        def metrics() -> str:
+            return hub.metrics.render() + hub.read(_outbox_gauge)
+
+    app.add_middleware(
+        BodyLimit, max_package_bytes=lambda: hub.settings.max_package_bytes, render=render
+    )
+    app.include_router(rest.router)  # on the admin listener too: what its API docs show
+    if part != "public":
+        app.include_router(admin.router)
+    if part != "admin":
+        app.include_router(vdxp.router)
     return app
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:9090`` for IPv6) → (host, port); ValueError otherwise."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port, not {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def listeners(hub: Hub, *, log_level: str = "warning") -> list[uvicorn.Server]:
+    """The hub's HTTP servers: one (everything), or two when ``LIENTHONG_ADMIN_LISTEN`` is
+    set (the public APIs; the admin API, metrics and the API docs)."""
+    settings = hub.settings
+    configs = [
+        uvicorn.Config(
+            create_app(hub),
+            host=settings.host,
+            port=settings.port,
+            log_level=log_level,
+            timeout_graceful_shutdown=10,
+        )
+    ]
+    if settings.admin_listen:
+        host, port = parse_listen(settings.admin_listen)
+        configs.append(
+            uvicorn.Config(
+                create_app(hub, surface="admin"),
+                host=host,
+                port=port,
+                log_level=log_level,
+                timeout_graceful_shutdown=10,
+            )
+        )
+    return [uvicorn.Server(c) for c in configs]
+
+
+def run(servers: list[uvicorn.Server]) -> None:
+    """Run servers until one stops (a signal reaches one of them), then stop them all."""
+
+    async def main() -> None:
+        tasks = [asyncio.create_task(s.serve()) for s in servers]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for server in servers:
+            server.should_exit = True
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+
+
+def serve(hub: Hub) -> None:
+    """``lienthong hub serve``: the hub's listeners until interrupted."""
+    run(listeners(hub))
 
 
 def _outbox_gauge(session: Session) -> str:

@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from lienthong.hub import authn
 from lienthong.hub.errors import HubError
+from lienthong.hub.http.limits import SMALL_BODY_BYTES
+from lienthong.hub.http.limits import too_large as small_too_large
 from lienthong.hub.intake import Body
 from lienthong.hub.models import Operator, System
 from lienthong.hub.runtime import Hub
@@ -97,6 +100,38 @@ SignedCaller = Annotated[SignedCall, Depends(_signed)]
 
 
 # ----------------------------------------------------------------------------- bodies
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def read_json(request: Request, model: type[M], *, default: M | None = None) -> M:
+    """A small JSON body (at most :data:`SMALL_BODY_BYTES`), read by the route once its
+    caller is authenticated — never by FastAPI before the dependencies ran — and checked
+    against ``model`` (422 ``REQUEST_INVALID``). An empty body is ``default`` if given."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > SMALL_BODY_BYTES:
+        raise small_too_large(SMALL_BODY_BYTES)
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > SMALL_BODY_BYTES:
+            raise small_too_large(SMALL_BODY_BYTES)
+    if not data.strip() and default is not None:
+        return default
+    try:
+        return model.model_validate_json(bytes(data))
+    except ValidationError as exc:
+        errors = exc.errors()
+        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+        where = where or "body"
+        msg = errors[0]["msg"] if errors else ""
+        raise HubError(
+            "REQUEST_INVALID",
+            f"Yêu cầu không hợp lệ ở {where}: {msg}",
+            f"Invalid request at {where}: {msg}",
+            field=where,
+            status=422,
+        ) from None
 
 
 async def spool(hub: Hub, request: Request, *, slack: int = 0) -> Body:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as FastApiPath
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
 
 from lienthong.edxml.builder import wire_content_type
 from lienthong.edxml.parser import parse
@@ -27,8 +28,10 @@ from lienthong.hub import directory, intake, mailbox
 from lienthong.hub.deliveries import RecipientOutcome
 from lienthong.hub.errors import HubError, not_found
 from lienthong.hub.federation import check_hops
-from lienthong.hub.http.deps import HubDep, SystemCaller, in_thread, spool
+from lienthong.hub.http.deps import HubDep, SystemCaller, in_thread, read_json, spool
+from lienthong.hub.models import System
 from lienthong.hub.outbox import reports
+from lienthong.hub.runtime import Hub
 from lienthong.protocol.hops import HOPS_HEADER, parse_hops
 from lienthong.protocol.rest import (
     AcceptOut,
@@ -52,6 +55,17 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 #: Message ids are UUIDs; anything else is refused before it reaches the database.
 MessageId = Annotated[str, FastApiPath(pattern=r"^[0-9a-fA-F-]{36}$", description="message id")]
 _MAX_CURSOR = 2**62
+
+
+def _json_body(model: type[BaseModel], *, required: bool) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads its JSON itself, after
+    authentication (see :func:`lienthong.hub.http.deps.read_json`)."""
+    return {
+        "requestBody": {
+            "required": required,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
 
 
 def _recipients(outcomes: list[RecipientOutcome]) -> list[RecipientOut]:
@@ -158,6 +172,7 @@ def get_inbox(
                 status_code=i.status_code,
                 size=i.size,
                 accepted_at=_utc(i.created_at),
+                linked=i.linked,
             )
             for i in items
         ],
@@ -210,6 +225,15 @@ def _iterate(stream: BinaryIO, chunk: int = 1 << 20) -> Iterator[bytes]:
         stream.close()
 
 
+def download_name(declared: str | None, fallback: str) -> str:
+    """The file name a download is offered under: the last part of the sender's name (no
+    folder, no ``..``, no control characters or quotes), else ``fallback``."""
+    name = re.split(r"[/\\]", declared or "")[-1]
+    name = "".join(c for c in name if c.isprintable() and c not in '"\x7f')
+    name = name.strip().lstrip(".").strip()
+    return name[:200] or fallback
+
+
 #: ``type/subtype`` made of RFC 7230 token characters (ASCII only, no parameters).
 _MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+", re.ASCII)
 
@@ -238,7 +262,7 @@ def get_attachment(
     try:
         with open(fd, "wb") as out, stream:
             shutil.copyfileobj(stream, out, 1 << 20)
-        package = parse(tmp, limits=hub.limits)
+        package = parse(tmp, limits=hub.limits, attachment=index if index >= 1 else None)
     finally:
         tmp.unlink(missing_ok=True)
     attachments = getattr(package, "attachments", [])
@@ -255,12 +279,12 @@ def get_attachment(
         finally:
             package.close()
 
-    name = (att.name or f"attachment-{index}").replace('"', "")
+    name = download_name(att.name, f"attachment-{index}")
     return StreamingResponse(
         chunks(),
         media_type=_safe_media_type(wire_content_type(att)),
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
             "Content-Length": str(blob.size),
             "X-Content-SHA256": blob.sha256,
             "X-Content-Type-Options": "nosniff",
@@ -273,13 +297,19 @@ def get_attachment(
     response_model=list[RecipientOut],
     responses=_ERRORS,
     summary="Xác nhận đã nhận / acknowledge (transport)",
+    openapi_extra=_json_body(AckIn, required=False),
 )
-def ack_message(
-    hub: HubDep, system: SystemCaller, message_id: MessageId, ack: AckIn | None = None
+async def ack_message(
+    request: Request, hub: HubDep, system: SystemCaller, message_id: MessageId
 ) -> list[RecipientOut]:
-    ack = ack or AckIn()
-    outcomes = hub.run(
-        mailbox.acknowledge, system=system, message_id=message_id, ok=ack.ok, reason=ack.reason
+    ack = await read_json(request, AckIn, default=AckIn())
+    outcomes = await in_thread(
+        hub.run,
+        mailbox.acknowledge,
+        system=system,
+        message_id=message_id,
+        ok=ack.ok,
+        reason=ack.reason,
     )
     return _recipients(outcomes)
 
@@ -290,13 +320,19 @@ def ack_message(
     status_code=201,
     responses={**_ERRORS, 403: {"description": "agency not served by the caller"}},
     summary="Gửi trạng thái xử lý / send a processing status",
+    openapi_extra=_json_body(StatusIn, required=True),
 )
-def send_status(
-    hub: HubDep, system: SystemCaller, message_id: MessageId, status: StatusIn
+async def send_status(
+    request: Request, hub: HubDep, system: SystemCaller, message_id: MessageId
 ) -> AcceptOut:
     """The hub writes the status package (edXML) for the caller and routes it: statuses
     01–06, 15, 16 from a recipient go back to the document's sender; 13 (the sender asks
     for the document back) goes to the named recipient."""
+    status = await read_json(request, StatusIn)
+    return await in_thread(_send_status, hub, system, message_id, status)
+
+
+def _send_status(hub: Hub, system: System, message_id: str, status: StatusIn) -> AcceptOut:
     data = hub.read(
         mailbox.status_package,
         system=system,

@@ -37,6 +37,7 @@ from lienthong.hub.models import (
     SystemAgency,
     utcnow,
 )
+from lienthong.hub.sealed import peer_key, system_secret
 from lienthong.protocol.hops import parse_hops
 
 BACKOFF_BASE = timedelta(seconds=2)
@@ -197,15 +198,15 @@ def claim(
                 continue
             peer = session.get(Peer, target_id)
             if peer is not None and peer.active:
-                url, secret = f"{peer.url}/api/v1/packages", peer.api_key
+                url, secret = f"{peer.url}/api/v1/packages", peer_key(session, peer)
         elif target is Target.REPORT:
             peer = session.get(Peer, target_id)
             if peer is not None and peer.active:
-                url, secret = f"{peer.url}/api/v1/reports", peer.api_key
+                url, secret = f"{peer.url}/api/v1/reports", peer_key(session, peer)
         else:
             system = session.get(System, target_id)
             if system is not None and system.active and system.callback_url:
-                url, secret = system.callback_url, system.secret
+                url, secret = system.callback_url, system_secret(session, system)
         if url is None or secret is None or message is None:
             entry.state, entry.last_error = State.DEAD, f"{target.value.upper()}_TARGET_UNKNOWN"
             continue

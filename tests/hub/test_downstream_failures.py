@@ -232,8 +232,8 @@ def test_apply_report_moves_relayed_deliveries_and_arms_the_report_further_up(
     )
     try:
         with hub.session() as s:
-            for code in ("000.00.00.H41", "000.00.00.H42", "000.00.00.G22"):
-                directory.add_agency(s, code=code, name=code)
+            for code in ("000.00.00.H41", "000.00.00.H42", "000.00.00.G22", HUNG_BINH):
+                directory.add_agency(s, code=code, name=code)  # a peer sends as known codes
             directory.add_system(s, system_id="hub.h41", agencies=["000.00.00.H41"])
             directory.add_system(s, system_id="hub.h42", agencies=["000.00.00.H42"])
             s.get(System, "hub.h41").peer = True  # type: ignore[union-attr]

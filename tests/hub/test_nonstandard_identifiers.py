@@ -420,6 +420,9 @@ def net(database_url: str, tmp_path: Path) -> Iterator[Net]:
     provincial = Hub(Settings(data_dir=tmp_path / "p", hub_id="h41", signature_policy="off"))
     with national.session() as s:
         directory.add_agency(s, code=PROVINCE, name="UBND tỉnh Nghệ An")
+        # the province registers its units upwards (`agency register-up`): a peer sends
+        # only as agencies the national directory routes to it
+        directory.add_agency(s, code=COMMUNE, name="UBND phường Hưng Bình")
         directory.add_agency(s, code=SAAS, name=SAAS_NAME, nonstandard=True)
         saas = directory.add_system(s, system_id=SAAS, agencies=[SAAS])
         from_p = directory.add_system(s, system_id="hub.h41", agencies=[PROVINCE])

@@ -16,9 +16,7 @@ from sqlalchemy.orm import Session
 
 from lienthong.edxml.agency import level1_of
 from lienthong.hub.errors import HubError
-from lienthong.hub.models import (
-    Peer,
-)
+from lienthong.hub.models import Agency, Peer
 from lienthong.hub.sealed import set_peer_key
 from lienthong.protocol.hops import HOPS_HEADER, MAX_HOPS, hop_tokens, parse_hops
 
@@ -101,7 +99,9 @@ def may_relay_as(session: Session, *, system_id: str, code: str) -> bool:
     to this hub's directory): only when this hub's route for that code is that peer — a
     default (``*``) peer thus only for codes no other peer serves."""
     mine = peer_of_system(session, system_id)
-    route = route_for(session, code)
+    agency = session.get(Agency, code)
+    via = agency.via_peer if agency is not None and agency.nonstandard else None
+    route = route_for(session, code, via=via)
     return mine is not None and route is not None and route.id == mine.id
 
 

@@ -56,6 +56,8 @@ class DocState(StrEnum):
     DIRECTED = "directed"  # 04: the leader directed it
     IN_PROGRESS = "in_progress"  # 05: being handled
     DONE = "done"  # 06: handled
+    REVOKED = "revoked"  # the sender revoked or took it back, the clerk agreed (15)
+    REPLACED = "replaced"  # an update or replacement superseded it, the clerk agreed (15)
 
 
 STATE_STATUS = {
@@ -219,6 +221,14 @@ class Document(Base):
     # handling (Art. 24)
     result: Mapped[str] = mapped_column(Text, default="")
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # a request of the sender waiting for the clerk's decision (15 agree / 16 refuse):
+    # revoke, update, replace (a package with BussinessDocType 1/2/3) or withdraw (status 13)
+    change_request: Mapped[str] = mapped_column(String(10), default="")
+    change_reason: Mapped[str] = mapped_column(Text, default="")
+    #: the message the answer (15/16) refers to
+    change_message_id: Mapped[str | None] = mapped_column(String(64))
+    #: the new version, for an update or a replacement
+    change_document_id: Mapped[int | None] = mapped_column(Integer)
     #: subject, number/notation, issuer, signer and attachment text, folded (no diacritics)
     search_text: Mapped[str] = mapped_column(Text, default="")
 

@@ -143,6 +143,7 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
             PARTS=PART_LABELS,
             ROLES=ROLE_LABELS,
             OUTBOX=OUTBOX_LABELS,
+            CHANGES=incoming.CHANGE_LABELS,
             csrf_field=CSRF_FIELD,
             today=today_vn(),
             path=request.url.path,
@@ -439,6 +440,20 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         )
         office.wake()
         return back_to(f"/documents/{document_id}?ok=returned")
+
+    @app.post("/documents/{document_id}/change")
+    async def change(request: Request, document_id: int) -> Response:
+        who = await who_is(request)
+        form = await checked_form(request, who)
+        accept = _text(form, "decision") == "accept"
+        note = _text(form, "note")
+        await work(
+            lambda s: incoming.decide_change(
+                s, who=who, document_id=document_id, accept=accept, note=note
+            )
+        )
+        office.wake()
+        return back_to(f"/documents/{document_id}?ok=change")
 
     @app.post("/documents/{document_id}/direct")
     async def direct(request: Request, document_id: int) -> Response:

@@ -136,5 +136,11 @@ add_translations(
         "Sổ đăng ký văn bản đến": "Incoming register book",
         "Sổ theo dõi giải quyết": "Tracking book",
         "In sổ": "Print",
+        "Lý do": "Reason",
+        "Xem văn bản mới": "See the new version",
+        "Ghi chú": "Note",
+        "Đồng ý": "Agree",
+        "Từ chối": "Refuse",
+        "Đề nghị thu hồi, cập nhật chờ quyết định": "Change requests waiting for a decision",
     },
 )

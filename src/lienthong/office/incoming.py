@@ -28,6 +28,7 @@ from lienthong.edxml.codes import StatusCode
 from lienthong.edxml.errors import EdxmlError
 from lienthong.edxml.model import Edoc
 from lienthong.edxml.parser import parse
+from lienthong.office import notify
 from lienthong.office.accounts import Principal
 from lienthong.office.errors import OfficeError, forbidden, invalid, not_found
 from lienthong.office.models import (
@@ -353,6 +354,10 @@ def receive(
             # deduplicates it away
             _status(session, doc, "01", _VERSION_NOTE.get(doc.business_type, ""))
             out.documents.append(doc)
+            notify.notify(
+                session, user_ids=notify.role_ids(session, agency=code, role=Role.CLERK),
+                doc=doc, kind="to_register",
+            )  # fmt: skip
             if business in (2, 3):
                 _link_new_version(session, package, doc)
         return out
@@ -532,7 +537,13 @@ def register(session: Session, *, who: Principal, document_id: int, register_id:
     detail = f"Số đến {doc.arrival_number}, {reg.name}"
     _history(session, doc, "registered", who=who, status="03", detail=detail)
     _status(session, doc, "03", detail, who)
+    _tell_leaders(session, doc)
     return doc
+
+
+def _tell_leaders(session: Session, doc: Document) -> None:
+    leaders = notify.role_ids(session, agency=doc.agency_code, role=Role.LEADER)
+    notify.notify(session, user_ids=leaders, doc=doc, kind="to_direct")
 
 
 def return_to_sender(
@@ -621,6 +632,7 @@ def enter_paper(
     _number(session, doc, reg)
     _history(session, doc, "entered", who=who)
     _history(session, doc, "registered", who=who, detail=f"Số đến {doc.arrival_number}, {reg.name}")
+    _tell_leaders(session, doc)
     return doc
 
 
@@ -701,6 +713,9 @@ def direct(session: Session, *, who: Principal, document_id: int, data: Directio
     )
     _history(session, doc, "directed", who=who, status="04", detail=detail)
     _status(session, doc, "04", doc.direction, who)
+    session.flush()
+    handlers = notify.handler_ids(session, doc=doc, parts=("lead", "cooperate"))
+    notify.notify(session, user_ids=handlers, doc=doc, kind="to_handle")
     return doc
 
 

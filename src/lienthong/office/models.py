@@ -308,3 +308,27 @@ class HolidayOverride(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     working: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Notification(Base):
+    """Something for one person to know: new work, a deadline approaching, overdue. Shown in
+    the application; also e-mailed when the person has an address and SMTP is set."""
+
+    __tablename__ = "office_notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "document_id", "kind"),
+        Index("ix_office_notifications_user_read", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("office_users.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("office_documents.id"))
+    kind: Mapped[str] = mapped_column(
+        String(16)
+    )  # to_register|to_direct|to_handle|due_soon|overdue
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: "" (no e-mail wanted), pending, sent, failed
+    email_state: Mapped[str] = mapped_column(String(8), default="", index=True)
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0)

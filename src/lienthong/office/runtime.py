@@ -51,6 +51,21 @@ def load_trust(directory: Path) -> TrustStore:
     return TrustStore.load(directory)
 
 
+def _smtp(settings: OfficeSettings) -> Any:
+    if not settings.smtp_host:
+        return None
+    from lienthong.office.notify import SmtpMailer
+
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
+
+
 class Office:
     def __init__(
         self,
@@ -58,6 +73,7 @@ class Office:
         *,
         engine: Engine | None = None,
         blobs: BlobStore | None = None,
+        mailer: Any = None,
     ) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -67,6 +83,7 @@ class Office:
         self.read_sessions: sessionmaker[Session] = read_only_factory(self.engine)
         self.blobs = blobs or blob_store_from_url(settings.effective_blob_url)
         self.trust = load_trust(settings.effective_trust_dir)
+        self.mailer = mailer if mailer is not None else _smtp(settings)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
@@ -110,13 +127,19 @@ class Office:
     def work_once(self, *, poll: bool = True) -> dict[str, int]:
         """One round: poll the hub's inbox (when ``poll``), send waiting statuses, then give
         new attachments and scans their text (PDF text layer, OCR)."""
-        from lienthong.office import hubsync, textindex
+        from lienthong.office import hubsync, notify, textindex
+        from lienthong.web.i18n import today_vn
 
-        done = {"received": 0, "statuses": 0, "texts": 0}
+        done = {"received": 0, "statuses": 0, "texts": 0, "notified": 0, "emails": 0}
         if poll:
             done["received"] = hubsync.poll_once(self)
         done["statuses"] = hubsync.send_pending_statuses(self)
         done["texts"] = textindex.process_pending(self)
+        if poll:
+            done["notified"] = self.run(lambda s: notify.deadline_sweep(s, today=today_vn()))
+        done["emails"] = notify.send_pending_emails(
+            self, mailer=self.mailer, base_url=self.settings.public_url
+        )
         return done
 
     def start_worker(self) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from lienthong.office import accounts, books, hubsync, incoming, tenants
+from lienthong.office import accounts, books, hubsync, incoming, notify, tenants
 from lienthong.office.accounts import Principal
 from lienthong.office.errors import OfficeError, invalid
 from lienthong.office.http import i18n_en  # noqa: F401 - registers the English catalogue
@@ -491,6 +491,19 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         await work(lambda s: incoming.finish(s, who=who, document_id=document_id, result=result))
         office.wake()
         return back_to(f"/documents/{document_id}?ok=finished")
+
+    # ------------------------------------------------------------------ notifications
+
+    @app.get("/notifications")
+    async def notifications(request: Request) -> Response:
+        who = await who_is(request)
+
+        def load(s: Session) -> dict[str, Any]:
+            items = notify.recent(s, user_id=who.user_id)
+            notify.mark_read(s, user_id=who.user_id)
+            return {"items": items}
+
+        return render(request, "notifications.html", who, **await work(load))
 
     # ------------------------------------------------------------------ paper
 

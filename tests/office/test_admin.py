@@ -107,3 +107,23 @@ def test_an_admin_unlocks_a_locked_account(web: TestClient, office: Office) -> N
     assert user is not None
     assert web.post(f"/admin/users/{user.id}/unlock", data={"csrf_token": csrf}).status_code == 303
     login(web, "vanthu.vp")
+
+
+def test_the_provincial_admin_records_a_day_swap_used_by_deadlines(
+    web: TestClient, office: Office
+) -> None:
+    from datetime import date
+
+    from lienthong.office import workdays
+
+    csrf = login(web, "quantri.vp")  # an agency's admin may not
+    r = web.post("/admin/calendar", data={"day": "2026-05-04", "working": "0", "csrf_token": csrf})
+    assert r.status_code == 403
+    csrf = login(web, "quantri")
+    r = web.post(
+        "/admin/calendar",
+        data={"day": "2026-05-04", "working": "0", "note": "nghỉ bù", "csrf_token": csrf},
+    )
+    assert r.status_code == 303
+    assert "04/05/2026" in web.get("/admin").text
+    assert office.read(workdays.overrides) == {date(2026, 5, 4): False}

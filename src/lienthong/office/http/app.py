@@ -597,6 +597,7 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
                 "agency": agency,
                 "accounts": tenants.accounts_of(s, who=who, agency=agency),
                 "units": tenants.units(s, agency=agency),
+                "calendar": tenants.calendar_overrides(s) if who.provincial_admin else [],
             }
 
         return render(
@@ -629,6 +630,18 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         await checked_form(request, who)
         user = await work(lambda s: tenants.admin_unlock(s, who=who, user_id=user_id))
         return back_to(f"/admin?agency={quote(user.agency_code)}&ok=unlock")
+
+    @app.post("/admin/calendar")
+    async def admin_calendar(request: Request) -> Response:
+        who = await who_is(request)
+        form = await checked_form(request, who)
+        day = _date(_text(form, "day"))
+        if day is None:
+            raise invalid("DATE_INVALID", "Ngày không hợp lệ", "Invalid date", "day")
+        working = _text(form, "working") == "1"
+        note = _text(form, "note")
+        await work(lambda s: tenants.admin_set_day(s, who=who, day=day, working=working, note=note))
+        return back_to("/admin?ok=calendar")
 
     @app.post("/admin/agencies")
     async def admin_agency(request: Request) -> Response:

@@ -137,6 +137,18 @@ add_translations(
         "Sổ theo dõi giải quyết": "Tracking book",
         "In sổ": "Print",
         "Thông báo": "Notifications",
+        "Lịch làm việc (hoán đổi ngày nghỉ)": "Working calendar (day swaps)",
+        (
+            "Thứ Bảy, Chủ nhật và ngày lễ, Tết được trừ tự động khi tính hạn theo ngày làm việc. "
+            "Ghi thêm các ngày hoán đổi theo thông báo của Chính phủ."
+        ): (
+            "Weekends and public holidays are skipped automatically in working-day deadlines. "
+            "Record the day swaps the Government announces."
+        ),
+        "làm việc": "working",
+        "nghỉ": "off",
+        "Là": "Is",
+        "Lưu": "Save",
         "chưa đọc": "unread",
         "mới": "new",
         "Không có thông báo.": "No notifications.",

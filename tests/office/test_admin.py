@@ -7,13 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from test_web_security import login
 
-from conftest import DEPARTMENT, PROVINCE, Province
 from lienthong.office import audit
 from lienthong.office.http.app import create_app
 from lienthong.office.models import Agency, User
 from lienthong.office.runtime import Office
+
+from .officekit import DEPARTMENT, PROVINCE, Province
+from .officekit import web_login as login
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_the_provincial_admin_sees_every_tenant_and_adds_agencies(
 
 
 def test_an_admin_unlocks_a_locked_account(web: TestClient, office: Office) -> None:
-    from test_web_security import _csrf_from
+    from .officekit import csrf_from as _csrf_from
 
     for _ in range(office.settings.max_failed_logins):
         page = web.get("/login")

@@ -21,7 +21,11 @@ from typing import Any
 
 import pytest
 
-from conftest import (
+from lienthong.office import hubsync
+from lienthong.office.http.app import create_app
+from lienthong.office.runtime import Office
+
+from .officekit import (
     PASSWORD,
     REPO_IMAGES,
     HubWorld,
@@ -32,9 +36,6 @@ from conftest import (
     scanned_page,
     start_hub,
 )
-from lienthong.office import hubsync
-from lienthong.office.http.app import create_app
-from lienthong.office.runtime import Office
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

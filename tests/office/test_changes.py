@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SENDER, HubWorld, Province, edoc, wait_for
 from lienthong.edxml.model import Business
 from lienthong.office import incoming
 from lienthong.office.errors import OfficeError
 from lienthong.office.models import Document
 from lienthong.office.runtime import Office
+
+from .officekit import SENDER, HubWorld, Province, edoc, wait_for
 
 
 def _registered(office: Office, province: Province, connected: HubWorld) -> tuple[str, Document]:
@@ -125,9 +126,10 @@ def test_the_change_is_decided_from_the_document_page(
     office: Office, province: Province, connected: HubWorld
 ) -> None:
     from fastapi.testclient import TestClient
-    from test_web_security import login
 
     from lienthong.office.http.app import create_app
+
+    from .officekit import web_login as login
 
     _message_id, doc = _registered(office, province, connected)
     revoke = edoc()

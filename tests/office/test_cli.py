@@ -7,12 +7,13 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from conftest import HubWorld
 from lienthong.cli import app
 from lienthong.office import hubsync
 from lienthong.office.models import User
 from lienthong.office.runtime import Office
 from lienthong.office.settings import OfficeSettings
+
+from .officekit import HubWorld
 
 runner = CliRunner()
 

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from conftest import PROVINCE, HubWorld, Province, wait_for
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.model import Attachment
 from lienthong.office import incoming
 from lienthong.office.errors import OfficeError
 from lienthong.office.models import Document
 from lienthong.office.runtime import Office
+
+from .officekit import PROVINCE, HubWorld, Province, wait_for
 
 
 def _arrived(office: Office, province: Province) -> list[Document]:

@@ -12,15 +12,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_web_security import login
 
-from conftest import Province, free_port, make_office, provision
 from lienthong.office import incoming, notify
 from lienthong.office.http.app import create_app
 from lienthong.office.models import Document, Notification, User
 from lienthong.office.notify import SmtpMailer
 from lienthong.office.runtime import Office
 from lienthong.web.i18n import today_vn
+
+from .officekit import Province, free_port, make_office, provision
+from .officekit import web_login as login
 
 
 def _paper(office: Office, province: Province, subject: str = "Về kế hoạch số hóa") -> Document:

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from conftest import DEJAVU, Province, edoc, scanned_page
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import Attachment
@@ -19,6 +18,8 @@ from lienthong.office.incoming import Filters
 from lienthong.office.models import Document
 from lienthong.office.runtime import Office
 from lienthong.web.i18n import today_vn
+
+from .officekit import DEJAVU, Province, edoc, scanned_page
 
 
 def _paper(office: Office, who: Principal, province: Province, subject: str, **kw: Any) -> Document:

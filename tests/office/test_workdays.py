@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import Province
 from lienthong.office import workdays
 from lienthong.office.runtime import Office
+
+from .officekit import Province
 
 
 def test_weekends_and_tet_are_not_working_days() -> None:

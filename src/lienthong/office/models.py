@@ -183,6 +183,9 @@ class Document(Base):
         UniqueConstraint("hub_message_id", "agency_code"),
         UniqueConstraint("register_id", "year", "arrival_number"),
         Index("ix_office_documents_agency_state", "agency_code", "state"),
+        # "my work": overdue / due soon, and change requests waiting for the clerk
+        Index("ix_office_documents_agency_deadline", "agency_code", "deadline"),
+        Index("ix_office_documents_agency_change", "agency_code", "change_request"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -40,6 +40,7 @@ from lienthong.office.models import (
     Participant,
     Register,
     Role,
+    SavedFilter,
     StatusOutbox,
     Unit,
     User,
@@ -913,3 +914,42 @@ def my_work(session: Session, *, who: Principal, limit: int = 50) -> MyWork:
         .limit(limit)
     ).all()
     return work
+
+
+# --------------------------------------------------------------------------- saved filters
+
+#: the query parameters of the documents list a saved filter may keep
+FILTER_KEYS = ("q", "state", "register_id", "issuer", "from", "to", "overdue", "handler_id")
+
+
+def save_filter(session: Session, *, who: Principal, name: str, query: str) -> SavedFilter:
+    """Save (or replace) one of ``who``'s filters; only the list's own parameters are kept."""
+    from urllib.parse import parse_qsl, urlencode
+
+    name = name.strip()[:100]
+    if not name:
+        raise invalid("NAME_REQUIRED", "Hãy đặt tên bộ lọc", "Name the filter", "name")
+    kept = urlencode([(k, v) for k, v in parse_qsl(query) if k in FILTER_KEYS and v])[:1000]
+    row = session.scalar(
+        select(SavedFilter).where(SavedFilter.user_id == who.user_id, SavedFilter.name == name)
+    )
+    if row is None:
+        row = SavedFilter(user_id=who.user_id, name=name, query=kept)
+        session.add(row)
+    else:
+        row.query = kept
+    session.flush()
+    return row
+
+
+def saved_filters(session: Session, *, who: Principal) -> Sequence[SavedFilter]:
+    return session.scalars(
+        select(SavedFilter).where(SavedFilter.user_id == who.user_id).order_by(SavedFilter.name)
+    ).all()
+
+
+def delete_filter(session: Session, *, who: Principal, filter_id: int) -> None:
+    row = session.get(SavedFilter, filter_id)
+    if row is None or row.user_id != who.user_id:
+        raise not_found("bộ lọc", "filter")
+    session.delete(row)

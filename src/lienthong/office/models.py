@@ -335,3 +335,16 @@ class Notification(Base):
     #: "" (no e-mail wanted), pending, sent, failed
     email_state: Mapped[str] = mapped_column(String(8), default="", index=True)
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SavedFilter(Base):
+    """A person's saved search (the query string of the documents list)."""
+
+    __tablename__ = "office_saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("office_users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

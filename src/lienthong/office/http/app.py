@@ -309,6 +309,7 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
             return {
                 "work": incoming.my_work(s, who=who),
                 "registers": tenants.registers(s, agency=who.agency_code),
+                "saved": incoming.saved_filters(s, who=who),
             }
 
         return render(request, "home.html", who, **await work(load))
@@ -334,11 +335,28 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
                 "registers": tenants.registers(s, agency=who.agency_code),
                 "people": tenants.people(s, agency=who.agency_code),
                 "filters": filters,
+                "saved": incoming.saved_filters(s, who=who),
+                "query": request.url.query,
             }
 
         data = await work(load)
         name = "_results.html" if "hx-request" in request.headers else "documents.html"
         return render(request, name, who, **data)
+
+    @app.post("/filters")
+    async def save_filter(request: Request) -> Response:
+        who = await who_is(request)
+        form = await checked_form(request, who)
+        name, query = _text(form, "name"), _text(form, "query")
+        saved = await work(lambda s: incoming.save_filter(s, who=who, name=name, query=query))
+        return back_to(f"/documents?{saved.query}")
+
+    @app.post("/filters/{filter_id}/delete")
+    async def delete_filter(request: Request, filter_id: int) -> Response:
+        who = await who_is(request)
+        await checked_form(request, who)
+        await work(lambda s: incoming.delete_filter(s, who=who, filter_id=filter_id))
+        return back_to("/documents")
 
     # ------------------------------------------------------------------ one document
 

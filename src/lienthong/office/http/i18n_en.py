@@ -137,6 +137,10 @@ add_translations(
         "Sổ theo dõi giải quyết": "Tracking book",
         "In sổ": "Print",
         "Thông báo": "Notifications",
+        "Bộ lọc đã lưu": "Saved filters",
+        "Xóa bộ lọc": "Delete the filter",
+        "Lưu bộ lọc này với tên": "Save this filter as",
+        "Lưu bộ lọc": "Save the filter",
         "Lịch làm việc (hoán đổi ngày nghỉ)": "Working calendar (day swaps)",
         (
             "Thứ Bảy, Chủ nhật và ngày lễ, Tết được trừ tự động khi tính hạn theo ngày làm việc. "

@@ -498,9 +498,10 @@ def decide_change(
 def pending_changes(session: Session, *, who: Principal) -> Sequence[Document]:
     if who.role != Role.CLERK:
         return []
-    return session.scalars(
-        visible(who).where(Document.change_request != "").order_by(Document.id)
-    ).all()
+    # no ORDER BY in SQL: with it the planner walks the primary key over every document
+    # instead of taking the few with a request from the (agency, change_request) index
+    rows = session.scalars(visible(who).where(Document.change_request > "").limit(200)).all()
+    return sorted(rows, key=lambda d: d.id)
 
 
 # --------------------------------------------------------------------------- clerk

@@ -49,6 +49,8 @@ log = logging.getLogger("lienthong.office.http")
 T = TypeVar("T")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAX_SCAN_BYTES = 50 * 1024 * 1024
+#: the largest package a push may carry (the hub's own default limit)
+MAX_PUSH_BYTES = 100 * 1024 * 1024
 
 PRIORITY_LABELS = {
     0: ("Thường", "Normal"),
@@ -407,6 +409,7 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
             "statuses": incoming.outbox(s, doc=doc),
             "registers": tenants.registers(s, agency=who.agency_code),
             "register_name": "",
+            "signatures": _signatures(doc.signature_report),
         }
         for r in ctx["registers"]:
             if r.id == doc.register_id:
@@ -680,7 +683,16 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
 
     @app.post("/hub/push", include_in_schema=False)
     async def push(request: Request) -> Response:
-        body = await request.body()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_PUSH_BYTES:
+            return JSONResponse({"error": {"code": "PUSH_TOO_LARGE"}}, status_code=413)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_PUSH_BYTES:
+                return JSONResponse({"error": {"code": "PUSH_TOO_LARGE"}}, status_code=413)
+            chunks.append(chunk)
+        body = b"".join(chunks)
         headers = dict(request.headers)
         try:
             created = await run_in_threadpool(
@@ -700,6 +712,37 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         return JSONResponse({"received": created})
 
     return app
+
+
+def _signatures(report: str) -> list[dict[str, Any]]:
+    """Per attachment: its verdict and its signers (name, role, verdict, reason), for the
+    clerk to judge authenticity (Decree 30 Art. 21)."""
+    import json
+
+    try:
+        entries = json.loads(report) if report else []
+    except ValueError:
+        return []
+    out = []
+    for e in entries if isinstance(entries, list) else []:
+        signers = [
+            {
+                "name": s.get("name") or "?",
+                "role": s.get("role") or "",
+                "verdict": s.get("verdict") or "",
+                "message": s.get("message_vi") or "",
+            }
+            for s in e.get("signatures") or []
+        ]
+        out.append(
+            {
+                "attachment": e.get("attachment", ""),
+                "verdict": e.get("verdict", ""),
+                "reason": e.get("message_vi") or e.get("reason") or e.get("error") or "",
+                "signers": signers,
+            }
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- form values

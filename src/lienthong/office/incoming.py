@@ -86,6 +86,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "directed": ("Lãnh đạo chỉ đạo, giao xử lý", "Directed by the leader"),
     "progress": ("Cập nhật tiến độ xử lý", "Progress recorded"),
     "finished": ("Hoàn thành xử lý", "Handling finished"),
+    "forwarded": ("Chuyển xin ý kiến, phối hợp", "Forwarded for co-operation"),
     "change_requested": ("Nơi gửi đề nghị thu hồi/cập nhật/thay thế", "Change requested"),
     "change_accepted": ("Văn thư đồng ý thu hồi/cập nhật", "Change accepted"),
     "change_refused": ("Văn thư từ chối thu hồi/cập nhật", "Change refused"),
@@ -774,6 +775,45 @@ def record_progress(session: Session, *, who: Principal, document_id: int, note:
     _history(session, doc, "progress", who=who, status="05" if first else None, detail=note)
     if first:
         _status(session, doc, "05", note, who)
+    return doc
+
+
+def forward(
+    session: Session, *, who: Principal, document_id: int, user_id: int, note: str
+) -> Document:
+    """The lead officer brings a colleague of the agency in to co-operate (consult), with a
+    note; the colleague is told."""
+    _require_role(who, Role.OFFICER)
+    doc = get_for_update(session, who=who, document_id=document_id)
+    if doc.state not in HANDLING_STATES:
+        raise _wrong_state(doc)
+    if "lead" not in _participation(session, who, doc):
+        raise forbidden(
+            "NOT_THE_LEAD",
+            "Chỉ người (đơn vị) chủ trì được chuyển xin ý kiến",
+            "Only the lead person or unit may forward",
+        )
+    colleague = session.get(User, user_id)
+    if colleague is None or colleague.agency_code != who.agency_code or not colleague.active:
+        raise invalid("PERSON_UNKNOWN", "Không có người này", "No such person", "user_id")
+    exists_already = session.scalar(
+        select(Participant.id).where(
+            Participant.document_id == doc.id,
+            Participant.user_id == user_id,
+            Participant.part == "cooperate",
+        )
+    )
+    if exists_already is None:
+        session.add(Participant(document_id=doc.id, part="cooperate", user_id=user_id))
+    _history(
+        session,
+        doc,
+        "forwarded",
+        who=who,
+        detail=f"{colleague.full_name}: {note.strip()}".strip(": "),
+    )
+    session.flush()
+    notify.notify(session, user_ids=[user_id], doc=doc, kind="to_handle")
     return doc
 
 

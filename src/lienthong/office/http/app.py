@@ -414,6 +414,12 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         for r in ctx["registers"]:
             if r.id == doc.register_id:
                 ctx["register_name"] = r.name
+        if who.role == Role.OFFICER and doc.state in incoming.HANDLING_STATES:
+            ctx["colleagues"] = [
+                p
+                for p in tenants.people(s, agency=who.agency_code)
+                if p.role == Role.OFFICER and p.id != who.user_id
+            ]
         if who.role == Role.LEADER and doc.state == DocState.REGISTERED:
             ctx["people"] = [
                 p for p in tenants.people(s, agency=who.agency_code) if p.role == Role.OFFICER
@@ -503,6 +509,19 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         )
         office.wake()
         return back_to(f"/documents/{document_id}?ok=progress")
+
+    @app.post("/documents/{document_id}/forward")
+    async def forward(request: Request, document_id: int) -> Response:
+        who = await who_is(request)
+        form = await checked_form(request, who)
+        user_id = _int(_text(form, "user_id")) or 0
+        note = _text(form, "note")
+        await work(
+            lambda s: incoming.forward(
+                s, who=who, document_id=document_id, user_id=user_id, note=note
+            )
+        )
+        return back_to(f"/documents/{document_id}?ok=forwarded")
 
     @app.post("/documents/{document_id}/finish")
     async def finish(request: Request, document_id: int) -> Response:

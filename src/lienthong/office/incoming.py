@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -50,7 +50,7 @@ from lienthong.office.numbering import next_number
 from lienthong.office.textindex import wants_text
 from lienthong.office.workdays import add_working_days, overrides
 from lienthong.pki.credentials import TrustStore
-from lienthong.web.i18n import today_vn, vn_date
+from lienthong.web.i18n import VN_TZ, today_vn, vn_date
 
 log = logging.getLogger("lienthong.office")
 
@@ -196,6 +196,12 @@ def _int(text: str | None) -> int | None:
 
 
 # --------------------------------------------------------------------------- visibility
+
+
+def vn_midnight(day: date) -> datetime:
+    """The first instant of ``day`` in Asia/Ho_Chi_Minh, in UTC (as times are stored: SQLite
+    keeps the wall clock of what it is given, so the bound must be UTC too)."""
+    return datetime.combine(day, time.min, VN_TZ).astimezone(UTC)
 
 
 def visible(who: Principal) -> Select[Document]:
@@ -898,10 +904,11 @@ def search(
         q = q.where(Document.register_id == filters.register_id)
     if filters.issuer:
         q = q.where(func.lower(Document.issuer).contains(filters.issuer.lower(), autoescape=True))
+    # the dates people type are Vietnam's days: compare with their UTC bounds
     if filters.arrived_from:
-        q = q.where(func.date(Document.arrived_at) >= filters.arrived_from)
+        q = q.where(Document.arrived_at >= vn_midnight(filters.arrived_from))
     if filters.arrived_to:
-        q = q.where(func.date(Document.arrived_at) <= filters.arrived_to)
+        q = q.where(Document.arrived_at < vn_midnight(filters.arrived_to + timedelta(days=1)))
     if filters.overdue:
         q = q.where(
             Document.deadline < today_vn(), Document.state.in_([s.value for s in OPEN_STATES])

@@ -7,13 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from office_world import DEPARTMENT, PROVINCE, Province
-from test_web_security import login
 
 from lienthong.office import audit
 from lienthong.office.http.app import create_app
 from lienthong.office.models import Agency, User
 from lienthong.office.runtime import Office
+
+from .officekit import DEPARTMENT, PROVINCE, Province
+from .officekit import web_login as login
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_the_provincial_admin_sees_every_tenant_and_adds_agencies(
 
 
 def test_an_admin_unlocks_a_locked_account(web: TestClient, office: Office) -> None:
-    from test_web_security import _csrf_from
+    from .officekit import csrf_from as _csrf_from
 
     for _ in range(office.settings.max_failed_logins):
         page = web.get("/login")
@@ -107,3 +108,23 @@ def test_an_admin_unlocks_a_locked_account(web: TestClient, office: Office) -> N
     assert user is not None
     assert web.post(f"/admin/users/{user.id}/unlock", data={"csrf_token": csrf}).status_code == 303
     login(web, "vanthu.vp")
+
+
+def test_the_provincial_admin_records_a_day_swap_used_by_deadlines(
+    web: TestClient, office: Office
+) -> None:
+    from datetime import date
+
+    from lienthong.office import workdays
+
+    csrf = login(web, "quantri.vp")  # an agency's admin may not
+    r = web.post("/admin/calendar", data={"day": "2026-05-04", "working": "0", "csrf_token": csrf})
+    assert r.status_code == 403
+    csrf = login(web, "quantri")
+    r = web.post(
+        "/admin/calendar",
+        data={"day": "2026-05-04", "working": "0", "note": "nghỉ bù", "csrf_token": csrf},
+    )
+    assert r.status_code == 303
+    assert "04/05/2026" in web.get("/admin").text
+    assert office.read(workdays.overrides) == {date(2026, 5, 4): False}

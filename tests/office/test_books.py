@@ -9,15 +9,16 @@ from io import BytesIO
 
 import pytest
 from fastapi.testclient import TestClient
-from office_world import Province
 from openpyxl import load_workbook
-from test_web_security import login
 
 from lienthong.office import books, incoming
 from lienthong.office.http.app import create_app
 from lienthong.office.models import Document
 from lienthong.office.runtime import Office
 from lienthong.web.i18n import today_vn
+
+from .officekit import Province
+from .officekit import web_login as login
 
 
 @pytest.fixture

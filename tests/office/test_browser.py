@@ -20,7 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from office_world import (
+
+from lienthong.office import hubsync
+from lienthong.office.http.app import create_app
+from lienthong.office.runtime import Office
+
+from .officekit import (
     PASSWORD,
     REPO_IMAGES,
     HubWorld,
@@ -31,10 +36,6 @@ from office_world import (
     scanned_page,
     start_hub,
 )
-
-from lienthong.office import hubsync
-from lienthong.office.http.app import create_app
-from lienthong.office.runtime import Office
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -54,7 +55,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API keeps an event loop running
 def browser() -> Iterator[Any]:
     executable = shutil.which("chromium")
     if executable is None:

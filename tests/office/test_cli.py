@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from office_world import HubWorld
 from typer.testing import CliRunner
 
 from lienthong.cli import app
@@ -13,6 +12,8 @@ from lienthong.office import hubsync
 from lienthong.office.models import User
 from lienthong.office.runtime import Office
 from lienthong.office.settings import OfficeSettings
+
+from .officekit import HubWorld
 
 runner = CliRunner()
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from office_world import PROVINCE, HubWorld, Province, wait_for
 
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.model import Attachment
@@ -17,6 +16,8 @@ from lienthong.office.errors import OfficeError
 from lienthong.office.models import Document
 from lienthong.office.runtime import Office
 from lienthong.office.worker import work_once
+
+from .officekit import PROVINCE, HubWorld, Province, wait_for
 
 
 def _arrived(office: Office, province: Province) -> list[Document]:
@@ -202,3 +203,60 @@ def test_roles_and_steps_are_enforced(
     with pytest.raises(OfficeError) as info_only:
         office.run(lambda s: incoming.finish(s, who=informed, document_id=doc.id, result="x"))
     assert info_only.value.code in {"NOT_THE_LEAD", "NOT_A_HANDLER"}
+
+
+def test_the_lead_officer_forwards_to_a_colleague_who_then_sees_and_helps(
+    office: Office, province: Province
+) -> None:
+    clerk = province.login(office, "vanthu")
+    leader = province.login(office, "lanhdao")
+    lead = province.login(office, "chuyenvien")
+    colleague = province.login(office, "chuyenvien2")
+    doc = office.run(
+        lambda s: incoming.enter_paper(
+            s,
+            who=clerk,
+            data=incoming.PaperInput(
+                register_id=province.register_id, issuer="Sở Tư pháp (mẫu)", number="3",
+                notation="STP-VP", subject="Đề nghị góp ý dự thảo",
+            ),
+            scan=None,
+            blobs=office.blobs,
+        )
+    )  # fmt: skip
+    office.run(
+        lambda s: incoming.direct(
+            s,
+            who=leader,
+            document_id=doc.id,
+            data=incoming.Direction(direction="Góp ý", lead_user_id=province.users["chuyenvien"]),
+        )
+    )
+    with pytest.raises(OfficeError):
+        office.read(lambda s: incoming.get(s, who=colleague, document_id=doc.id))
+    with pytest.raises(OfficeError) as not_lead:
+        office.run(
+            lambda s: incoming.forward(
+                s, who=colleague, document_id=doc.id, user_id=province.users["chuyenvien2"], note=""
+            )
+        )
+    assert not_lead.value.status == 404  # not even visible to them yet
+    office.run(
+        lambda s: incoming.forward(
+            s, who=lead, document_id=doc.id, user_id=province.users["chuyenvien2"],
+            note="Nhờ anh góp ý phần kinh tế",
+        )
+    )  # fmt: skip
+    office.read(lambda s: incoming.get(s, who=colleague, document_id=doc.id))
+    office.run(
+        lambda s: incoming.record_progress(s, who=colleague, document_id=doc.id, note="Đã góp ý")
+    )
+    with pytest.raises(OfficeError) as finish:
+        office.run(lambda s: incoming.finish(s, who=colleague, document_id=doc.id, result="x"))
+    assert finish.value.code == "NOT_THE_LEAD"
+    steps = office.read(
+        lambda s: [
+            h.action for h in incoming.history(s, doc=incoming.get(s, who=lead, document_id=doc.id))
+        ]
+    )
+    assert steps == ["entered", "registered", "directed", "forwarded", "progress"]

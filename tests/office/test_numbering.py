@@ -7,12 +7,12 @@ import contextlib
 import threading
 from typing import Any
 
-from office_world import PASSWORD, PROVINCE, Province, edoc
-
 from lienthong.edxml.builder import build
 from lienthong.office import incoming, numbering, tenants
 from lienthong.office.accounts import Principal
 from lienthong.office.runtime import Office
+
+from .officekit import PASSWORD, PROVINCE, Province, edoc
 
 CLERKS = 20
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from office_world import HubWorld, edoc, free_port, wait_for
 
 from lienthong.office.models import Document
 from lienthong.office.sample import SAMPLE_PASSWORD, agency_codes, start_sample_office
+
+from .officekit import HubWorld, edoc, free_port, wait_for
 
 
 def test_the_sample_office_serves_logins_of_every_role_and_receives_from_the_hub(

@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from office_world import DEJAVU, Province, edoc, scanned_page
 
 from lienthong.edxml.attachments import Blob
 from lienthong.edxml.builder import build
@@ -20,6 +19,8 @@ from lienthong.office.models import Document
 from lienthong.office.runtime import Office
 from lienthong.office.worker import work_once
 from lienthong.web.i18n import today_vn
+
+from .officekit import DEJAVU, Province, edoc, scanned_page
 
 
 def _paper(office: Office, who: Principal, province: Province, subject: str, **kw: Any) -> Document:
@@ -162,3 +163,35 @@ def test_a_word_inside_a_scanned_vietnamese_page_is_found_after_ocr(
     assert _subjects(office, clerk, q="cuu nan quynh thuan") == {"Quyết định số 88 của UBND huyện"}
     [f] = office.read(lambda s: incoming.files(s, doc=s.get(Document, doc.id)))
     assert f.text_state == "done" and "thiên tai" in f.text
+
+
+def test_saved_filters_are_personal(office: Office, province: Province) -> None:
+    from fastapi.testclient import TestClient
+
+    from lienthong.office.http.app import create_app
+
+    from .officekit import web_login
+
+    clerk = province.login(office, "vanthu")
+    _paper(office, clerk, province, "Quyết định thành lập Hội đồng thi đua xã Đông Hòa")
+    with TestClient(create_app(office, start_worker=False), follow_redirects=False) as web:
+        csrf = web_login(web, "vanthu")
+        r = web.post(
+            "/filters",
+            data={
+                "name": "Quyết định Đông Hòa",
+                "query": "q=quyet+dinh+dong&evil=1",
+                "csrf_token": csrf,
+            },
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/documents?q=quyet+dinh+dong"
+        home = web.get("/").text
+        assert 'href="/documents?q=quyet+dinh+dong">Quyết định Đông Hòa</a>' in home
+        listing = web.get("/documents?q=quyet+dinh+dong").text
+        assert "Hội đồng thi đua" in listing
+        [saved] = office.read(lambda s: incoming.saved_filters(s, who=clerk))
+        web_login(web, "lanhdao")  # another person neither sees nor deletes it
+        assert "Quyết định Đông Hòa" not in web.get("/documents").text
+        csrf = web_login(web, "lanhdao")
+        assert web.post(f"/filters/{saved.id}/delete", data={"csrf_token": csrf}).status_code == 404
+        assert len(office.read(lambda s: incoming.saved_filters(s, who=clerk))) == 1

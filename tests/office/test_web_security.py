@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from office_world import DEPARTMENT, PASSWORD, PROVINCE, Province
 
 from lienthong.office import audit, incoming
 from lienthong.office.http.app import create_app
@@ -16,29 +15,15 @@ from lienthong.office.models import Document
 from lienthong.office.runtime import Office
 from lienthong.web.security import SESSION_COOKIE
 
+from .officekit import DEPARTMENT, PASSWORD, PROVINCE, Province
+from .officekit import csrf_from as _csrf_from
+from .officekit import web_login as login
+
 
 @pytest.fixture
 def web(office: Office, province: Province) -> Iterator[TestClient]:
     with TestClient(create_app(office, start_worker=False), follow_redirects=False) as client:
         yield client
-
-
-def _csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF field in the page"
-    return match.group(1)
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
-    """Sign in through the form; returns the session's CSRF token."""
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": _csrf_from(page.text)},
-    )
-    assert r.status_code == 303, r.text
-    return _csrf_from(client.get("/").text)
 
 
 def paper_doc(office: Office, province: Province, username: str, subject: str) -> Document:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from lienthong.office import audit
+from lienthong.office import audit, notify
 from lienthong.office.errors import OfficeError, invalid
 from lienthong.office.models import Agency, Role, Unit, User, WebSession, utcnow
 from lienthong.web.security import (
@@ -56,6 +56,8 @@ class Principal:
     csrf_token: str
     #: an admin of an agency without a parent: the province's administrator
     provincial_admin: bool
+    #: unread notifications
+    unread: int = 0
 
     @property
     def staff(self) -> dict[str, str]:
@@ -196,6 +198,7 @@ def principal(session: Session, *, token: str | None, session_minutes: int) -> P
         title=user.title,
         csrf_token=ws.csrf_token,
         provincial_admin=user.role == Role.ADMIN and agency is not None and not agency.parent_code,
+        unread=notify.unread(session, user_id=user.id),
     )
 
 

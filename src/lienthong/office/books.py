@@ -7,16 +7,16 @@ from __future__ import annotations
 import io
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lienthong.office.accounts import Principal
 from lienthong.office.errors import forbidden, not_found
-from lienthong.office.incoming import participants
+from lienthong.office.incoming import participants, vn_midnight
 from lienthong.office.models import Document, HistoryEntry, Register, Role
-from lienthong.web.i18n import VN_TZ, local, today_vn, vn_date
+from lienthong.web.i18n import local, today_vn, vn_date
 
 INCOMING_COLUMNS = [
     "Ngày đến",
@@ -63,8 +63,7 @@ def _register(session: Session, who: Principal, register_id: int) -> Register:
 
 
 def _documents(session: Session, register: Register, start: date, end: date) -> list[Document]:
-    lo = datetime.combine(start, time.min, VN_TZ)
-    hi = datetime.combine(end + timedelta(days=1), time.min, VN_TZ)
+    lo, hi = vn_midnight(start), vn_midnight(end + timedelta(days=1))
     return list(
         session.scalars(
             select(Document)
@@ -194,8 +193,7 @@ class Counts:
 def counts(session: Session, *, who: Principal, start: date, end: date) -> Counts:
     """Documents of ``who``'s agency that arrived in the period: by state; finished on time or
     late; still open past their deadline."""
-    lo = datetime.combine(start, time.min, VN_TZ)
-    hi = datetime.combine(end + timedelta(days=1), time.min, VN_TZ)
+    lo, hi = vn_midnight(start), vn_midnight(end + timedelta(days=1))
     docs = session.scalars(
         select(Document).where(
             Document.agency_code == who.agency_code,

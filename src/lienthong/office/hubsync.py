@@ -71,6 +71,10 @@ def _take(office: Office, data: bytes, message_id: str) -> int:
     return len(received.documents)
 
 
+def _take_status(office: Office, data: bytes, message_id: str) -> int:
+    return office.run(lambda s: incoming.receive_status(s, data=data, message_id=message_id))
+
+
 def poll_once(office: Office) -> int:
     """Fetch what waits in the hub's inbox, receive it, acknowledge it; returns how many
     documents were created."""
@@ -81,9 +85,11 @@ def poll_once(office: Office) -> int:
     with hub:
         for item in hub.inbox_all():
             message_id = str(item["message_id"])
+            data = hub.fetch(message_id)
             if item.get("kind") == "edoc":
-                data = hub.fetch(message_id)
                 created += _take(office, data, message_id)
+            else:
+                created += _take_status(office, data, message_id)
             hub.ack(message_id)
     if created:
         office.wake()
@@ -102,6 +108,8 @@ def handle_push(office: Office, *, body: bytes, headers: Mapping[str, str]) -> i
     created = 0
     if push.kind == "edoc":
         created = _take(office, push.body, push.message_id)
+    else:
+        created = _take_status(office, push.body, push.message_id)
     try:
         with HubClient(conn.hub_url, conn.api_key, timeout=10.0) as hub:
             hub.ack(push.message_id)

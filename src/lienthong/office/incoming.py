@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from lienthong.edxml.codes import StatusCode
 from lienthong.edxml.errors import EdxmlError
 from lienthong.edxml.model import Edoc
 from lienthong.edxml.parser import parse
+from lienthong.office import notify
 from lienthong.office.accounts import Principal
 from lienthong.office.errors import OfficeError, forbidden, invalid, not_found
 from lienthong.office.models import (
@@ -39,6 +40,7 @@ from lienthong.office.models import (
     Participant,
     Register,
     Role,
+    SavedFilter,
     StatusOutbox,
     Unit,
     User,
@@ -48,7 +50,7 @@ from lienthong.office.numbering import next_number
 from lienthong.office.textindex import search_text, wants_text
 from lienthong.office.workdays import add_working_days, overrides
 from lienthong.pki.credentials import TrustStore
-from lienthong.web.i18n import today_vn, vn_date
+from lienthong.web.i18n import VN_TZ, today_vn, vn_date
 
 log = logging.getLogger("lienthong.office")
 
@@ -63,7 +65,18 @@ STATE_LABELS: dict[str, tuple[str, str]] = {
     DocState.DIRECTED: ("Đã giao xử lý", "Assigned"),
     DocState.IN_PROGRESS: ("Đang xử lý", "In progress"),
     DocState.DONE: ("Hoàn thành", "Done"),
+    DocState.REVOKED: ("Đã thu hồi", "Revoked"),
+    DocState.REPLACED: ("Đã được thay thế", "Superseded"),
 }
+
+CHANGE_LABELS: dict[str, tuple[str, str]] = {
+    "revoke": ("Nơi gửi thu hồi văn bản", "The sender revokes the document"),
+    "update": ("Nơi gửi cập nhật văn bản", "The sender updates the document"),
+    "replace": ("Nơi gửi thay thế văn bản", "The sender replaces the document"),
+    "withdraw": ("Nơi gửi đề nghị lấy lại văn bản", "The sender asks for the document back"),
+}
+_CHANGE_KINDS = {1: "revoke", 2: "update", 3: "replace"}
+_VERSION_NOTE = {1: "văn bản thu hồi", 2: "văn bản cập nhật", 3: "văn bản thay thế"}
 
 ACTION_LABELS: dict[str, tuple[str, str]] = {
     "received": ("Tiếp nhận từ trục liên thông", "Received from the hub"),
@@ -73,6 +86,10 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "directed": ("Lãnh đạo chỉ đạo, giao xử lý", "Directed by the leader"),
     "progress": ("Cập nhật tiến độ xử lý", "Progress recorded"),
     "finished": ("Hoàn thành xử lý", "Handling finished"),
+    "forwarded": ("Chuyển xin ý kiến, phối hợp", "Forwarded for co-operation"),
+    "change_requested": ("Nơi gửi đề nghị thu hồi/cập nhật/thay thế", "Change requested"),
+    "change_accepted": ("Văn thư đồng ý thu hồi/cập nhật", "Change accepted"),
+    "change_refused": ("Văn thư từ chối thu hồi/cập nhật", "Change refused"),
 }
 
 
@@ -101,16 +118,24 @@ def _history(
 
 
 def _status(
-    session: Session, doc: Document, code: str, detail: str = "", who: Principal | None = None
+    session: Session,
+    doc: Document,
+    code: str,
+    detail: str = "",
+    who: Principal | None = None,
+    *,
+    message_id: str | None = None,
 ) -> None:
-    """Queue a status for the document's sender (hub documents only)."""
-    if doc.source != "hub" or not doc.hub_message_id:
+    """Queue a status for the document's sender (hub documents only); ``message_id`` when it
+    answers another message than the document's own (15/16 answer the change request)."""
+    message_id = message_id or doc.hub_message_id
+    if doc.source != "hub" or not message_id:
         return
     label = StatusCode(code).vi
     session.add(
         StatusOutbox(
             document_id=doc.id,
-            message_id=doc.hub_message_id,
+            message_id=message_id,
             agency_code=doc.agency_code,
             status_code=code,
             description=f"{label}: {detail}" if detail else label,
@@ -158,6 +183,12 @@ def _int(text: str | None) -> int | None:
 
 
 # --------------------------------------------------------------------------- visibility
+
+
+def vn_midnight(day: date) -> datetime:
+    """The first instant of ``day`` in Asia/Ho_Chi_Minh, in UTC (as times are stored: SQLite
+    keeps the wall clock of what it is given, so the bound must be UTC too)."""
+    return datetime.combine(day, time.min, VN_TZ).astimezone(UTC)
 
 
 def visible(who: Principal) -> Select[Document]:
@@ -256,6 +287,11 @@ def receive(
         todo = sorted(ours - known)
         if not todo:
             return Received(ignored="already received")
+        business = _int(package.business.doc_type) if package.business else 0
+        if business in _CHANGE_KINDS:
+            todo = _change_request(session, package, message_id, business or 0, todo)
+            if not todo:
+                return Received(ignored="change request recorded")
         verdict, report = _verify(package, trust)
         files = []
         for att in package.attachments:
@@ -266,7 +302,6 @@ def receive(
             name, ctype = att.name or "tep-dinh-kem", att.content_type or ""
             wanted = wants_text(name, ctype, content[:1100])
             files.append((name, ctype, len(content), key, wanted))
-        business = _int(package.business.doc_type) if package.business else 0
         out = Received()
         for code in todo:
             doc = Document(
@@ -309,11 +344,158 @@ def receive(
                     )
                 )
             _history(session, doc, "received", status="01", detail=f"{doc.issuer}")
-            _status(session, doc, "01")
+            # an update or a replacement carries the original's DocumentId: say which one
+            # arrived, else its 01 is byte for byte the original's (same second) and a hub
+            # deduplicates it away
+            _status(session, doc, "01", _VERSION_NOTE.get(doc.business_type, ""))
             out.documents.append(doc)
+            notify.notify(
+                session, user_ids=notify.role_ids(session, agency=code, role=Role.CLERK),
+                doc=doc, kind="to_register",
+            )  # fmt: skip
+            if business in (2, 3):
+                _link_new_version(session, package, doc)
         return out
     finally:
         package.close()
+
+
+def _originals(
+    session: Session, *, agency: str, sender: str, document_ids: set[str]
+) -> Sequence[Document]:
+    return session.scalars(
+        select(Document).where(
+            Document.agency_code == agency,
+            Document.sender_code == sender,
+            Document.document_id.in_(document_ids),
+            Document.business_type.in_([0, 2, 3]),
+            Document.state.not_in(
+                [DocState.RETURNED.value, DocState.REVOKED.value, DocState.REPLACED.value]
+            ),
+        )
+    ).all()
+
+
+def _targets(package: Edoc, business: int) -> set[str]:
+    if business == 3 and package.business and package.business.replacements:
+        return {r.document_id for r in package.business.replacements if r.document_id}
+    return {package.document_id} if package.document_id else set()
+
+
+def _request(doc: Document, kind: str, reason: str, message_id: str) -> None:
+    doc.change_request = kind
+    doc.change_reason = reason[:2000]
+    doc.change_message_id = message_id
+
+
+def _change_request(
+    session: Session, package: Edoc, message_id: str, business: int, todo: list[str]
+) -> list[str]:
+    """A revocation marks the registered originals for the clerk's decision and creates
+    nothing; the tenants with no original get the package as a document of its own. (An
+    update or a replacement is a new version: it is created, then linked.)"""
+    if business != 1:
+        return todo
+    left = []
+    reason = package.business.reason if package.business and package.business.reason else ""
+    for code in todo:
+        originals = _originals(
+            session,
+            agency=code,
+            sender=package.sender.organ_id or "",
+            document_ids=_targets(package, business),
+        )
+        if not originals:
+            left.append(code)
+        for doc in originals:
+            _request(doc, "revoke", reason, message_id)
+            _history(session, doc, "change_requested", detail=f"Thu hồi: {reason}".strip(": "))
+    return left
+
+
+def _link_new_version(session: Session, package: Edoc, new: Document) -> None:
+    kind = _CHANGE_KINDS[new.business_type]
+    reason = package.business.reason if package.business and package.business.reason else ""
+    for doc in _originals(
+        session,
+        agency=new.agency_code,
+        sender=new.sender_code,
+        document_ids=_targets(package, new.business_type),
+    ):
+        if doc.id == new.id:
+            continue
+        _request(doc, kind, reason, new.hub_message_id or "")
+        doc.change_document_id = new.id
+        _history(session, doc, "change_requested", detail=f"{kind}: {reason}".strip(": "))
+
+
+def receive_status(session: Session, *, data: bytes, message_id: str) -> int:
+    """A status package: 13 (the sender asks for a document back) marks the originals for
+    the clerk's decision; other statuses are about documents this office sent (none yet).
+    Returns how many documents were marked."""
+    try:
+        package = parse(data)
+    except EdxmlError:
+        return 0
+    if isinstance(package, Edoc) or package.status_code != "13":
+        return 0
+    rf = package.response_for
+    if not rf.document_id or not rf.organ_id:
+        return 0
+    marked = 0
+    for doc in _originals(
+        session,
+        agency=rf.organ_id,
+        sender=package.sender.organ_id or "",
+        document_ids={rf.document_id},
+    ):
+        _request(doc, "withdraw", package.description or "", message_id)
+        _history(session, doc, "change_requested", detail=package.description or "")
+        marked += 1
+    return marked
+
+
+def decide_change(
+    session: Session, *, who: Principal, document_id: int, accept: bool, note: str = ""
+) -> Document:
+    """The clerk agrees (15: the document is revoked or superseded and its handling stops) or
+    refuses (16) the sender's request."""
+    _require_role(who, Role.CLERK)
+    doc = get_for_update(session, who=who, document_id=document_id)
+    if not doc.change_request:
+        raise OfficeError(
+            "NO_CHANGE_REQUEST",
+            "Không có đề nghị thu hồi/cập nhật nào chờ quyết định",
+            "No change request waits for a decision",
+            status=409,
+        )
+    kind, message_id = doc.change_request, doc.change_message_id
+    code = "15" if accept else "16"
+    if accept:
+        doc.state = (
+            DocState.REPLACED.value if kind in ("update", "replace") else DocState.REVOKED.value
+        )
+    detail = note.strip() or CHANGE_LABELS[kind][0]
+    _history(
+        session,
+        doc,
+        "change_accepted" if accept else "change_refused",
+        who=who,
+        status=code,
+        detail=detail,
+    )
+    _status(session, doc, code, detail, who, message_id=message_id)
+    doc.change_request = ""
+    return doc
+
+
+def pending_changes(session: Session, *, who: Principal) -> Sequence[Document]:
+    if who.role != Role.CLERK:
+        return []
+    # no ORDER BY in SQL: with it the planner walks the primary key over every document
+    # instead of taking the few with a request from the (agency, change_request) index
+    rows = session.scalars(visible(who).where(Document.change_request > "").limit(200)).all()
+    return sorted(rows, key=lambda d: d.id)
 
 
 # --------------------------------------------------------------------------- clerk
@@ -351,7 +533,13 @@ def register(session: Session, *, who: Principal, document_id: int, register_id:
     detail = f"Số đến {doc.arrival_number}, {reg.name}"
     _history(session, doc, "registered", who=who, status="03", detail=detail)
     _status(session, doc, "03", detail, who)
+    _tell_leaders(session, doc)
     return doc
+
+
+def _tell_leaders(session: Session, doc: Document) -> None:
+    leaders = notify.role_ids(session, agency=doc.agency_code, role=Role.LEADER)
+    notify.notify(session, user_ids=leaders, doc=doc, kind="to_direct")
 
 
 def return_to_sender(
@@ -440,6 +628,7 @@ def enter_paper(
     _number(session, doc, reg)
     _history(session, doc, "entered", who=who)
     _history(session, doc, "registered", who=who, detail=f"Số đến {doc.arrival_number}, {reg.name}")
+    _tell_leaders(session, doc)
     return doc
 
 
@@ -520,6 +709,9 @@ def direct(session: Session, *, who: Principal, document_id: int, data: Directio
     )
     _history(session, doc, "directed", who=who, status="04", detail=detail)
     _status(session, doc, "04", doc.direction, who)
+    session.flush()
+    handlers = notify.handler_ids(session, doc=doc, parts=("lead", "cooperate"))
+    notify.notify(session, user_ids=handlers, doc=doc, kind="to_handle")
     return doc
 
 
@@ -576,6 +768,45 @@ def record_progress(session: Session, *, who: Principal, document_id: int, note:
     _history(session, doc, "progress", who=who, status="05" if first else None, detail=note)
     if first:
         _status(session, doc, "05", note, who)
+    return doc
+
+
+def forward(
+    session: Session, *, who: Principal, document_id: int, user_id: int, note: str
+) -> Document:
+    """The lead officer brings a colleague of the agency in to co-operate (consult), with a
+    note; the colleague is told."""
+    _require_role(who, Role.OFFICER)
+    doc = get_for_update(session, who=who, document_id=document_id)
+    if doc.state not in HANDLING_STATES:
+        raise _wrong_state(doc)
+    if "lead" not in _participation(session, who, doc):
+        raise forbidden(
+            "NOT_THE_LEAD",
+            "Chỉ người (đơn vị) chủ trì được chuyển xin ý kiến",
+            "Only the lead person or unit may forward",
+        )
+    colleague = session.get(User, user_id)
+    if colleague is None or colleague.agency_code != who.agency_code or not colleague.active:
+        raise invalid("PERSON_UNKNOWN", "Không có người này", "No such person", "user_id")
+    exists_already = session.scalar(
+        select(Participant.id).where(
+            Participant.document_id == doc.id,
+            Participant.user_id == user_id,
+            Participant.part == "cooperate",
+        )
+    )
+    if exists_already is None:
+        session.add(Participant(document_id=doc.id, part="cooperate", user_id=user_id))
+    _history(
+        session,
+        doc,
+        "forwarded",
+        who=who,
+        detail=f"{colleague.full_name}: {note.strip()}".strip(": "),
+    )
+    session.flush()
+    notify.notify(session, user_ids=[user_id], doc=doc, kind="to_handle")
     return doc
 
 
@@ -660,10 +891,11 @@ def search(
         q = q.where(Document.register_id == filters.register_id)
     if filters.issuer:
         q = q.where(func.lower(Document.issuer).contains(filters.issuer.lower(), autoescape=True))
+    # the dates people type are Vietnam's days: compare with their UTC bounds
     if filters.arrived_from:
-        q = q.where(func.date(Document.arrived_at) >= filters.arrived_from)
+        q = q.where(Document.arrived_at >= vn_midnight(filters.arrived_from))
     if filters.arrived_to:
-        q = q.where(func.date(Document.arrived_at) <= filters.arrived_to)
+        q = q.where(Document.arrived_at < vn_midnight(filters.arrived_to + timedelta(days=1)))
     if filters.overdue:
         q = q.where(
             Document.deadline < today_vn(), Document.state.in_([s.value for s in OPEN_STATES])
@@ -684,6 +916,7 @@ class MyWork:
     to_handle: Sequence[Document] = ()
     overdue: Sequence[Document] = ()
     due_soon: Sequence[Document] = ()
+    changes: Sequence[Document] = ()
 
 
 def my_work(session: Session, *, who: Principal, limit: int = 50) -> MyWork:
@@ -693,6 +926,7 @@ def my_work(session: Session, *, who: Principal, limit: int = 50) -> MyWork:
         work.to_register = session.scalars(
             base.where(Document.state == DocState.ARRIVED).order_by(Document.id).limit(limit)
         ).all()
+    work.changes = pending_changes(session, who=who)
     if who.role == Role.LEADER:
         work.to_direct = session.scalars(
             base.where(Document.state == DocState.REGISTERED).order_by(Document.id).limit(limit)
@@ -715,3 +949,42 @@ def my_work(session: Session, *, who: Principal, limit: int = 50) -> MyWork:
         .limit(limit)
     ).all()
     return work
+
+
+# --------------------------------------------------------------------------- saved filters
+
+#: the query parameters of the documents list a saved filter may keep
+FILTER_KEYS = ("q", "state", "register_id", "issuer", "from", "to", "overdue", "handler_id")
+
+
+def save_filter(session: Session, *, who: Principal, name: str, query: str) -> SavedFilter:
+    """Save (or replace) one of ``who``'s filters; only the list's own parameters are kept."""
+    from urllib.parse import parse_qsl, urlencode
+
+    name = name.strip()[:100]
+    if not name:
+        raise invalid("NAME_REQUIRED", "Hãy đặt tên bộ lọc", "Name the filter", "name")
+    kept = urlencode([(k, v) for k, v in parse_qsl(query) if k in FILTER_KEYS and v])[:1000]
+    row = session.scalar(
+        select(SavedFilter).where(SavedFilter.user_id == who.user_id, SavedFilter.name == name)
+    )
+    if row is None:
+        row = SavedFilter(user_id=who.user_id, name=name, query=kept)
+        session.add(row)
+    else:
+        row.query = kept
+    session.flush()
+    return row
+
+
+def saved_filters(session: Session, *, who: Principal) -> Sequence[SavedFilter]:
+    return session.scalars(
+        select(SavedFilter).where(SavedFilter.user_id == who.user_id).order_by(SavedFilter.name)
+    ).all()
+
+
+def delete_filter(session: Session, *, who: Principal, filter_id: int) -> None:
+    row = session.get(SavedFilter, filter_id)
+    if row is None or row.user_id != who.user_id:
+        raise not_found("bộ lọc", "filter")
+    session.delete(row)

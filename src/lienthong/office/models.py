@@ -56,6 +56,8 @@ class DocState(StrEnum):
     DIRECTED = "directed"  # 04: the leader directed it
     IN_PROGRESS = "in_progress"  # 05: being handled
     DONE = "done"  # 06: handled
+    REVOKED = "revoked"  # the sender revoked or took it back, the clerk agreed (15)
+    REPLACED = "replaced"  # an update or replacement superseded it, the clerk agreed (15)
 
 
 STATE_STATUS = {
@@ -181,6 +183,9 @@ class Document(Base):
         UniqueConstraint("hub_message_id", "agency_code"),
         UniqueConstraint("register_id", "year", "arrival_number"),
         Index("ix_office_documents_agency_state", "agency_code", "state"),
+        # "my work": overdue / due soon, and change requests waiting for the clerk
+        Index("ix_office_documents_agency_deadline", "agency_code", "deadline"),
+        Index("ix_office_documents_agency_change", "agency_code", "change_request"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -219,6 +224,14 @@ class Document(Base):
     # handling (Art. 24)
     result: Mapped[str] = mapped_column(Text, default="")
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # a request of the sender waiting for the clerk's decision (15 agree / 16 refuse):
+    # revoke, update, replace (a package with BussinessDocType 1/2/3) or withdraw (status 13)
+    change_request: Mapped[str] = mapped_column(String(10), default="")
+    change_reason: Mapped[str] = mapped_column(Text, default="")
+    #: the message the answer (15/16) refers to
+    change_message_id: Mapped[str | None] = mapped_column(String(64))
+    #: the new version, for an update or a replacement
+    change_document_id: Mapped[int | None] = mapped_column(Integer)
     #: subject, number/notation, issuer, signer and attachment text, folded (no diacritics)
     search_text: Mapped[str] = mapped_column(Text, default="")
 
@@ -298,3 +311,40 @@ class HolidayOverride(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     working: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Notification(Base):
+    """Something for one person to know: new work, a deadline approaching, overdue. Shown in
+    the application; also e-mailed when the person has an address and SMTP is set."""
+
+    __tablename__ = "office_notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "document_id", "kind"),
+        Index("ix_office_notifications_user_read", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("office_users.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("office_documents.id"))
+    kind: Mapped[str] = mapped_column(
+        String(16)
+    )  # to_register|to_direct|to_handle|due_soon|overdue
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: "" (no e-mail wanted), pending, sent, failed
+    email_state: Mapped[str] = mapped_column(String(8), default="", index=True)
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SavedFilter(Base):
+    """A person's saved search (the query string of the documents list)."""
+
+    __tablename__ = "office_saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("office_users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

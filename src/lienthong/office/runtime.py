@@ -34,12 +34,16 @@ class Office(db.Database):
         *,
         engine: Engine | None = None,
         blobs: BlobStore | None = None,
+        mailer: Any = None,
     ) -> None:
+        """``mailer``: where e-mail goes (tests pass a recorder); by default the SMTP server
+        of the settings, if any (:func:`lienthong.office.notify.smtp_mailer`)."""
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(engine or db.make_engine(settings.effective_database_url), MIGRATIONS)
         self.blobs = blobs or blob_store_from_url(settings.effective_blob_url)
         self.trust = load_trust(settings.effective_trust_dir)
+        self.mailer = mailer
         self._wake = threading.Event()
 
     def wake(self) -> None:

@@ -33,6 +33,15 @@ class OfficeSettings:
     poll_seconds: float = 30.0
     #: mark cookies ``Secure`` (behind HTTPS)
     secure_cookies: bool = False
+    #: the address people open (links in e-mails), e.g. ``https://vanphong.nghean.gov.vn``
+    public_url: str = ""
+    #: e-mail notifications: an SMTP server (empty host = no e-mail)
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "vanphong@localhost"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
 
     @property
     def effective_database_url(self) -> str:
@@ -66,10 +75,10 @@ class OfficeSettings:
 def _coerce(name: str, value: Any) -> Any:
     if name in {"data_dir", "trust_dir"}:
         return Path(value)
-    if name in {"port", "session_minutes", "max_failed_logins", "lockout_minutes"}:
+    if name in {"port", "session_minutes", "max_failed_logins", "lockout_minutes", "smtp_port"}:
         return int(value)
     if name == "poll_seconds":
         return float(value)
-    if name == "secure_cookies":
+    if name in {"secure_cookies", "smtp_starttls"}:
         return str(value).lower() in {"1", "true", "yes"} if isinstance(value, str) else value
     return value

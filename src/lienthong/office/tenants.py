@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from lienthong.edxml.agency import is_valid_agency_code
 from lienthong.office import audit
 from lienthong.office.accounts import Principal, check_password_rules
 from lienthong.office.errors import OfficeError, invalid, not_found
-from lienthong.office.models import Agency, Register, Role, Unit, User
+from lienthong.office.models import Agency, HolidayOverride, Register, Role, Unit, User
 from lienthong.web.security import hash_password
 
 #: the incoming register every new agency gets (Decree 30 Art. 22)
@@ -365,3 +366,28 @@ def accounts_of(session: Session, *, who: Principal, agency: str) -> list[Accoun
             )
         )
     return out
+
+
+def admin_set_day(session: Session, *, who: Principal, day: date, working: bool, note: str) -> None:
+    """The province's admin records an announced day swap (a day off, or a worked Saturday)."""
+    from lienthong.office.workdays import set_override
+
+    _require_admin(who)
+    if not who.provincial_admin:
+        raise OfficeError(
+            "ROLE_FORBIDDEN",
+            "Chỉ quản trị viên cấp tỉnh được sửa lịch làm việc",
+            "Only the province's administrator may change the calendar",
+            status=403,
+        )
+    set_override(session, day=day, working=working, note=note[:200])
+    audit.record(
+        session,
+        event="calendar.changed",
+        username=who.username,
+        detail=f"{day.isoformat()} {'working' if working else 'off'} {note}",
+    )
+
+
+def calendar_overrides(session: Session) -> Sequence[HolidayOverride]:
+    return session.scalars(select(HolidayOverride).order_by(HolidayOverride.day.desc())).all()

@@ -9,19 +9,28 @@ import logging
 import threading
 import time
 
-from lienthong.office import hubsync, textindex
+from lienthong.office import hubsync, notify, textindex
 from lienthong.office.runtime import Office
+from lienthong.web.i18n import today_vn
 
 log = logging.getLogger("lienthong.office")
 
 
 def work_once(office: Office, *, poll: bool = True) -> dict[str, int]:
-    """One round; returns how much each step did."""
-    done = {"received": 0, "statuses": 0, "texts": 0}
+    """One round: poll the hub's inbox (when ``poll``), send waiting statuses, give new
+    attachments and scans their text (PDF text layer, OCR), look for deadlines approaching
+    or passed (when ``poll``) and send waiting e-mail; returns how much each step did."""
+    done = {"received": 0, "statuses": 0, "texts": 0, "notified": 0, "emails": 0}
     if poll:
         done["received"] = hubsync.poll_once(office)
     done["statuses"] = hubsync.send_pending_statuses(office)
     done["texts"] = textindex.process_pending(office)
+    if poll:
+        done["notified"] = office.run(notify.deadline_sweep, today=today_vn())
+    mailer = office.mailer if office.mailer is not None else notify.smtp_mailer(office.settings)
+    done["emails"] = notify.send_pending_emails(
+        office, mailer=mailer, base_url=office.settings.public_url
+    )
     return done
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from lienthong.office import accounts, books, hubsync, incoming, tenants
+from lienthong.office import accounts, books, hubsync, incoming, notify, tenants
 from lienthong.office.accounts import Principal
 from lienthong.office.errors import OfficeError, invalid
 from lienthong.office.http import i18n_en  # noqa: F401 - registers the English catalogue
@@ -50,6 +50,8 @@ log = logging.getLogger("lienthong.office.http")
 T = TypeVar("T")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAX_SCAN_BYTES = 50 * 1024 * 1024
+#: the largest package a push may carry (the hub's own default limit)
+MAX_PUSH_BYTES = 100 * 1024 * 1024
 
 PRIORITY_LABELS = {
     0: ("Thường", "Normal"),
@@ -144,6 +146,7 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
             PARTS=PART_LABELS,
             ROLES=ROLE_LABELS,
             OUTBOX=OUTBOX_LABELS,
+            CHANGES=incoming.CHANGE_LABELS,
             csrf_field=CSRF_FIELD,
             today=today_vn(),
             path=request.url.path,
@@ -309,6 +312,7 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
             return {
                 "work": incoming.my_work(s, who=who),
                 "registers": tenants.registers(s, agency=who.agency_code),
+                "saved": incoming.saved_filters(s, who=who),
             }
 
         return render(request, "home.html", who, **await work(load))
@@ -334,11 +338,28 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
                 "registers": tenants.registers(s, agency=who.agency_code),
                 "people": tenants.people(s, agency=who.agency_code),
                 "filters": filters,
+                "saved": incoming.saved_filters(s, who=who),
+                "query": request.url.query,
             }
 
         data = await work(load)
         name = "_results.html" if "hx-request" in request.headers else "documents.html"
         return render(request, name, who, **data)
+
+    @app.post("/filters")
+    async def save_filter(request: Request) -> Response:
+        who = await who_is(request)
+        form = await checked_form(request, who)
+        name, query = _text(form, "name"), _text(form, "query")
+        saved = await work(lambda s: incoming.save_filter(s, who=who, name=name, query=query))
+        return back_to(f"/documents?{saved.query}")
+
+    @app.post("/filters/{filter_id}/delete")
+    async def delete_filter(request: Request, filter_id: int) -> Response:
+        who = await who_is(request)
+        await checked_form(request, who)
+        await work(lambda s: incoming.delete_filter(s, who=who, filter_id=filter_id))
+        return back_to("/documents")
 
     # ------------------------------------------------------------------ one document
 
@@ -389,10 +410,17 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
             "statuses": incoming.outbox(s, doc=doc),
             "registers": tenants.registers(s, agency=who.agency_code),
             "register_name": "",
+            "signatures": _signatures(doc.signature_report),
         }
         for r in ctx["registers"]:
             if r.id == doc.register_id:
                 ctx["register_name"] = r.name
+        if who.role == Role.OFFICER and doc.state in incoming.HANDLING_STATES:
+            ctx["colleagues"] = [
+                p
+                for p in tenants.people(s, agency=who.agency_code)
+                if p.role == Role.OFFICER and p.id != who.user_id
+            ]
         if who.role == Role.LEADER and doc.state == DocState.REGISTERED:
             ctx["people"] = [
                 p for p in tenants.people(s, agency=who.agency_code) if p.role == Role.OFFICER
@@ -441,6 +469,20 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         office.wake()
         return back_to(f"/documents/{document_id}?ok=returned")
 
+    @app.post("/documents/{document_id}/change")
+    async def change(request: Request, document_id: int) -> Response:
+        who = await who_is(request)
+        form = await checked_form(request, who)
+        accept = _text(form, "decision") == "accept"
+        note = _text(form, "note")
+        await work(
+            lambda s: incoming.decide_change(
+                s, who=who, document_id=document_id, accept=accept, note=note
+            )
+        )
+        office.wake()
+        return back_to(f"/documents/{document_id}?ok=change")
+
     @app.post("/documents/{document_id}/direct")
     async def direct(request: Request, document_id: int) -> Response:
         who = await who_is(request)
@@ -469,6 +511,19 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         office.wake()
         return back_to(f"/documents/{document_id}?ok=progress")
 
+    @app.post("/documents/{document_id}/forward")
+    async def forward(request: Request, document_id: int) -> Response:
+        who = await who_is(request)
+        form = await checked_form(request, who)
+        user_id = _int(_text(form, "user_id")) or 0
+        note = _text(form, "note")
+        await work(
+            lambda s: incoming.forward(
+                s, who=who, document_id=document_id, user_id=user_id, note=note
+            )
+        )
+        return back_to(f"/documents/{document_id}?ok=forwarded")
+
     @app.post("/documents/{document_id}/finish")
     async def finish(request: Request, document_id: int) -> Response:
         who = await who_is(request)
@@ -477,6 +532,19 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         await work(lambda s: incoming.finish(s, who=who, document_id=document_id, result=result))
         office.wake()
         return back_to(f"/documents/{document_id}?ok=finished")
+
+    # ------------------------------------------------------------------ notifications
+
+    @app.get("/notifications")
+    async def notifications(request: Request) -> Response:
+        who = await who_is(request)
+
+        def load(s: Session) -> dict[str, Any]:
+            items = notify.recent(s, user_id=who.user_id)
+            notify.mark_read(s, user_id=who.user_id)
+            return {"items": items}
+
+        return render(request, "notifications.html", who, **await work(load))
 
     # ------------------------------------------------------------------ paper
 
@@ -570,6 +638,7 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
                 "agency": agency,
                 "accounts": tenants.accounts_of(s, who=who, agency=agency),
                 "units": tenants.units(s, agency=agency),
+                "calendar": tenants.calendar_overrides(s) if who.provincial_admin else [],
             }
 
         return render(
@@ -603,6 +672,18 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         user = await work(lambda s: tenants.admin_unlock(s, who=who, user_id=user_id))
         return back_to(f"/admin?agency={quote(user.agency_code)}&ok=unlock")
 
+    @app.post("/admin/calendar")
+    async def admin_calendar(request: Request) -> Response:
+        who = await who_is(request)
+        form = await checked_form(request, who)
+        day = _date(_text(form, "day"))
+        if day is None:
+            raise invalid("DATE_INVALID", "Ngày không hợp lệ", "Invalid date", "day")
+        working = _text(form, "working") == "1"
+        note = _text(form, "note")
+        await work(lambda s: tenants.admin_set_day(s, who=who, day=day, working=working, note=note))
+        return back_to("/admin?ok=calendar")
+
     @app.post("/admin/agencies")
     async def admin_agency(request: Request) -> Response:
         who = await who_is(request)
@@ -622,7 +703,16 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
 
     @app.post("/hub/push", include_in_schema=False)
     async def push(request: Request) -> Response:
-        body = await request.body()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_PUSH_BYTES:
+            return JSONResponse({"error": {"code": "PUSH_TOO_LARGE"}}, status_code=413)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_PUSH_BYTES:
+                return JSONResponse({"error": {"code": "PUSH_TOO_LARGE"}}, status_code=413)
+            chunks.append(chunk)
+        body = b"".join(chunks)
         headers = dict(request.headers)
         try:
             created = await run_in_threadpool(
@@ -642,6 +732,37 @@ def create_app(office: Office, *, start_worker: bool = True) -> FastAPI:
         return JSONResponse({"received": created})
 
     return app
+
+
+def _signatures(report: str) -> list[dict[str, Any]]:
+    """Per attachment: its verdict and its signers (name, role, verdict, reason), for the
+    clerk to judge authenticity (Decree 30 Art. 21)."""
+    import json
+
+    try:
+        entries = json.loads(report) if report else []
+    except ValueError:
+        return []
+    out = []
+    for e in entries if isinstance(entries, list) else []:
+        signers = [
+            {
+                "name": s.get("name") or "?",
+                "role": s.get("role") or "",
+                "verdict": s.get("verdict") or "",
+                "message": s.get("message_vi") or "",
+            }
+            for s in e.get("signatures") or []
+        ]
+        out.append(
+            {
+                "attachment": e.get("attachment", ""),
+                "verdict": e.get("verdict", ""),
+                "reason": e.get("message_vi") or e.get("reason") or e.get("error") or "",
+                "signers": signers,
+            }
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- form values

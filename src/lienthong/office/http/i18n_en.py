@@ -136,5 +136,37 @@ add_translations(
         "Sổ đăng ký văn bản đến": "Incoming register book",
         "Sổ theo dõi giải quyết": "Tracking book",
         "In sổ": "Print",
+        "Thông báo": "Notifications",
+        "Chuyển xin ý kiến, phối hợp": "Forward for co-operation",
+        "Nội dung đề nghị": "Request",
+        "Chuyển": "Forward",
+        "Kiểm tra chữ ký số": "Signature check",
+        "người ký": "signer",
+        "cơ quan": "organisation",
+        "Bộ lọc đã lưu": "Saved filters",
+        "Xóa bộ lọc": "Delete the filter",
+        "Lưu bộ lọc này với tên": "Save this filter as",
+        "Lưu bộ lọc": "Save the filter",
+        "Lịch làm việc (hoán đổi ngày nghỉ)": "Working calendar (day swaps)",
+        (
+            "Thứ Bảy, Chủ nhật và ngày lễ, Tết được trừ tự động khi tính hạn theo ngày làm việc. "
+            "Ghi thêm các ngày hoán đổi theo thông báo của Chính phủ."
+        ): (
+            "Weekends and public holidays are skipped automatically in working-day deadlines. "
+            "Record the day swaps the Government announces."
+        ),
+        "làm việc": "working",
+        "nghỉ": "off",
+        "Là": "Is",
+        "Lưu": "Save",
+        "chưa đọc": "unread",
+        "mới": "new",
+        "Không có thông báo.": "No notifications.",
+        "Lý do": "Reason",
+        "Xem văn bản mới": "See the new version",
+        "Ghi chú": "Note",
+        "Đồng ý": "Agree",
+        "Từ chối": "Refuse",
+        "Đề nghị thu hồi, cập nhật chờ quyết định": "Change requests waiting for a decision",
     },
 )

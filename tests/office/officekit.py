@@ -1,6 +1,6 @@
-"""Fixtures of the office tests: an office on SQLite or PostgreSQL (``database_url`` of the
-root conftest), a real hub over HTTP with another agency's system that sends to the
-office, and a sample province of tenants and people.
+"""Helpers of the office tests (fixtures are in conftest.py): a real hub over HTTP with
+another agency's system that sends to the office, a sample province of tenants and people,
+package and scan factories, and signing in through the web form.
 
 The hub is the only thing imported from ``lienthong.hub`` and it is imported *here only*
 (the office itself never imports it): if the hub's modules move, fix :func:`_hub_classes`.
@@ -11,12 +11,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import uvicorn
 
 from lienthong.client.rest import HubClient
@@ -31,7 +30,7 @@ from lienthong.edxml.model import (
     PromulgationInfo,
     SignerInfo,
 )
-from lienthong.office import accounts, hubsync, tenants
+from lienthong.office import accounts, tenants
 from lienthong.office.accounts import Principal
 from lienthong.office.runtime import Office
 from lienthong.office.settings import OfficeSettings
@@ -97,14 +96,6 @@ def make_office(url: str, base: Path, **settings: Any) -> Office:
             **settings,
         )
     )
-
-
-@pytest.fixture
-def office(database_url: str, tmp_path: Path) -> Iterator[Office]:
-    """An empty office on SQLite or PostgreSQL (both run: ``database_url`` is parametrised)."""
-    instance = make_office(database_url, tmp_path)
-    yield instance
-    instance.close()
 
 
 @dataclass
@@ -173,11 +164,6 @@ def provision(office: Office) -> Province:
     return province
 
 
-@pytest.fixture
-def province(office: Office) -> Province:
-    return provision(office)
-
-
 # ----------------------------------------------------------------------------- the hub
 
 
@@ -239,26 +225,6 @@ def start_hub(base: Path, *, callback_url: str | None = None) -> tuple[HubWorld,
     return world, server
 
 
-@pytest.fixture
-def hub_world(tmp_path: Path) -> Iterator[HubWorld]:
-    """A real hub over HTTP (its own SQLite), no push callback: the office polls."""
-    world, server = start_hub(tmp_path)
-    yield world
-    world.sender.close()
-    server.stop()
-    world.hub.close()
-
-
-@pytest.fixture
-def connected(office: Office, province: Province, hub_world: HubWorld) -> HubWorld:
-    office.run(
-        lambda s: hubsync.connect(
-            s, hub_url=hub_world.url, api_key=hub_world.office_key, push_secret=""
-        )
-    )
-    return hub_world
-
-
 def edoc(
     subject: str = "V/v triển khai Quyết định về chuyển đổi số tỉnh Đồng Tháp",
     *,
@@ -281,11 +247,6 @@ def edoc(
         other_info=OtherInfo(priority="1", page_amount="2"),
         attachments=attachments or [],
     )
-
-
-@pytest.fixture
-def make_doc() -> Callable[..., Edoc]:
-    return edoc
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
@@ -318,3 +279,24 @@ def scanned_page(lines: list[str]) -> bytes:
     out = io.BytesIO()
     img.save(out, format="PDF", resolution=300)
     return out.getvalue()
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form of a page."""
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field in the page"
+    return match.group(1)
+
+
+def web_login(client: Any, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the form (a TestClient); returns the session's CSRF token."""
+    client.cookies.clear()
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_from(page.text)},
+    )
+    assert r.status_code == 303, r.text
+    return csrf_from(client.get("/").text)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 HUNG_BINH, MINISTRY, BAC_HA = "000.01.31.H41", "000.00.00.G12", "000.01.31.H42"
+PROVINCE = "000.00.00.H41"  # a tenant of the e-office the demo starts beside the hubs
 HUB_OF = {HUNG_BINH: "h41", MINISTRY: "g12", BAC_HA: "h42"}
 
 
@@ -62,6 +63,26 @@ def test_demo_runs_a_network_of_hubs_and_exchanges_across_them(tmp_path: Path) -
     out = done.stdout
     assert "Đã gửi / sent 6, đã nhận / received 12" in out, out
 
+    # the province's shared e-office runs beside the hubs, one connected system of h41: the
+    # ministry's document to the provincial People's Committee arrived there each round and
+    # its 01 came back through the hubs to the ministry
+    assert re.search(r"the province's shared e-office: http://127\.0\.0\.1:\d+", out), out
+    assert "vanthu" in out and "lanhdao" in out and "chuyenvien" in out
+    assert "gửi tới / sent 2, đã nhận và báo 01 / taken and answered 01: 2" in out, out
+    with sqlite3.connect(demo / "office" / "office.db") as db:
+        arrived = db.execute(
+            "SELECT count(*) FROM office_documents WHERE agency_code = ?", (PROVINCE,)
+        ).fetchone()[0]
+    assert arrived == 2
+    ones = _rows(
+        demo,
+        "g12",
+        "SELECT s.status_code FROM message s JOIN message m ON s.refers_to = m.id "
+        f"WHERE s.kind = 'status' AND s.sender_code = '{PROVINCE}' "
+        f"AND m.sender_code = '{MINISTRY}'",
+    )
+    assert ones == [("01",), ("01",)], ones
+
     # every party's documents reached the two others at their own hubs, relayed through the
     # national hub (the hops the last hub recorded), and were acknowledged there
     for party, hub in HUB_OF.items():
@@ -85,7 +106,8 @@ def test_demo_runs_a_network_of_hubs_and_exchanges_across_them(tmp_path: Path) -
             hub,
             "SELECT s.sender_code, s.status_code, s.hops FROM message s "
             "JOIN message m ON s.refers_to = m.id "
-            f"WHERE s.kind = 'status' AND m.kind = 'edoc' AND m.sender_code = '{party}'",
+            f"WHERE s.kind = 'status' AND m.kind = 'edoc' AND m.sender_code = '{party}' "
+            f"AND s.sender_code != '{PROVINCE}'",
         )
         expected_back = {
             (other, code, f"{HUB_OF[other]},vn")
@@ -98,7 +120,8 @@ def test_demo_runs_a_network_of_hubs_and_exchanges_across_them(tmp_path: Path) -
             demo,
             hub,
             "SELECT d.business_status FROM delivery d JOIN message m ON d.message_id = m.id "
-            f"WHERE m.kind = 'edoc' AND m.sender_code = '{party}'",
+            f"WHERE m.kind = 'edoc' AND m.sender_code = '{party}' "
+            f"AND d.recipient_code != '{PROVINCE}'",
         )
         assert business == [("03",)] * 4, (hub, business)
     assert "về tới nơi gửi / back at the senders 24" in out
@@ -115,7 +138,7 @@ def test_demo_runs_a_network_of_hubs_and_exchanges_across_them(tmp_path: Path) -
             "SELECT document_id, pdf_signature, package_signature FROM message WHERE kind = 'edoc'",
         ):
             verdicts.setdefault(document_id, set()).add((pdf, package))
-    assert len(verdicts) == 6
+    assert len(verdicts) == 8  # 6 between the parties, 2 to the e-office
     assert all(len(seen) == 1 for seen in verdicts.values()), verdicts
     assert {("valid", "valid"), ("valid", "unknown"), ("unknown", "unknown")} <= {
         seen.pop() for seen in verdicts.values()

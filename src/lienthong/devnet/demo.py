@@ -66,6 +66,7 @@ from lienthong.edxml.model import (
     PromulgationInfo,
     SignerInfo,
 )
+from lienthong.office.sample import RunningOffice, start_sample_office
 from lienthong.pki import images
 from lienthong.pki.ca import CertificateAuthority
 from lienthong.pki.credentials import Credentials, PkiError, identity_of
@@ -109,6 +110,11 @@ class Signatory:
     position: str
     name: str
 
+
+#: The provincial People's Committee: a tenant of the shared e-office, which is one connected
+#: system of the provincial hub h41 (``egov.h41``, polling its inbox).
+OFFICE_AGENCY = "000.00.00.H41"
+OFFICE_SYSTEM = "egov.h41"
 
 SIGNATORIES = (
     Signatory(
@@ -415,6 +421,7 @@ class Traffic:
         self.rng = random.Random(seed_value)
         self.number = 0
         self.sent = self.received = self.answered = self.statuses_back = 0
+        self.to_office = self.office_arrived = 0
         self.verdicts: dict[str, Counter[str]] = {"pdf": Counter(), "package": Counter()}
         self.paths: Counter[str] = Counter()
         texts = [*SUBJECTS, *self.names.values(), *_BODY, _FOOTER, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA"]
@@ -479,9 +486,39 @@ class Traffic:
             package = sign_package(package, signer.org)
         return package, mode, f"{self.number:02d}/{notation}"
 
-    def round(self) -> None:
+    def round(self, *, office: bool = False) -> None:
         for spec in SIGNATORIES:
             self.exchange(spec, [s.agency for s in SIGNATORIES if s is not spec])
+        if office:
+            self.send_to_office(next(s for s in SIGNATORIES if s.system == "qlvb.g12"))
+
+    def send_to_office(self, spec: Signatory) -> None:
+        """One document from ``spec`` to the provincial People's Committee, a tenant of the
+        e-office: the office takes it from the hub and answers 01 (arrived) at once; its
+        clerk registers it on the web (03), its leader directs it (04) …"""
+        package, _mode, number = self._document(spec, [OFFICE_AGENCY])
+        sender = self.rest[spec.system]
+        message_id = sender.send(package)["message_id"]
+        self.to_office += 1
+        self.console.print(
+            f"[magenta]→[/] [bold]{self.short[spec.agency]}[/] gửi / sends {number} tới / to "
+            f"{self.short[OFFICE_AGENCY]} — [bold]văn phòng điện tử / e-office[/]"
+        )
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            codes = [s["status_code"] for s in sender.timeline(message_id)["statuses"]]
+            if "01" in codes:
+                self.office_arrived += 1
+                self.console.print(
+                    "  [green]✓[/] văn phòng điện tử đã nhận, báo 01; văn thư vào sổ trên web "
+                    "/ the e-office took it and answered 01; its clerk registers it on the web"
+                )
+                return
+            time.sleep(0.1)
+        self.console.print(
+            f"  [red]✗[/] văn phòng điện tử chưa báo 01 sau / no 01 from the e-office after "
+            f"{WAIT_SECONDS:.0f} s"
+        )
 
     def exchange(self, spec: Signatory, recipients: list[str]) -> None:
         """One document from ``spec`` to ``recipients``: send it, let each recipient take it
@@ -707,6 +744,17 @@ def _introduce(
     console.print("Nhấn Ctrl-C để dừng / press Ctrl-C to stop")
 
 
+def _introduce_office(console: Console, office: RunningOffice) -> None:
+    console.print(
+        f"[bold]Văn phòng điện tử dùng chung của tỉnh / the province's shared e-office[/]: "
+        f"[bold]{office.url}[/] — một hệ thống kết nối của trục h41 / one connected system of "
+        f"hub h41 ({OFFICE_SYSTEM}); đăng nhập / logins (mật khẩu / password "
+        f"{office.logins[0]['password'] if office.logins else ''}):"
+    )
+    for login in office.logins:
+        console.print(f"  {login['username']:<16} {login['role']:<8} {login['agency']}")
+
+
 def main() -> None:
     # cryptography warns when a name attribute passes 64 UTF-8 *bytes*; RFC 5280 counts
     # characters, and the test CA's Vietnamese name legitimately passes 64 bytes
@@ -735,8 +783,17 @@ def main() -> None:
         ca_dir=pki.ca.directory,
     )
     sample_pdf = data_dir / "signed-sample.pdf"
+    office_port = _free_port(first_port + len(plans) if first_port else 0)
     with serve_in_process(network):
+        office = start_sample_office(
+            data_dir / "office",
+            hub_url=network.url(network.hub_of(OFFICE_SYSTEM)),
+            api_key=network.key(OFFICE_SYSTEM),
+            port=office_port,
+            poll_seconds=1.0,
+        )
         _introduce(console, network, names, pki, data_dir)
+        _introduce_office(console, office)
         traffic = Traffic(network, names, console, pki, sample_pdf)
         done = 0
         try:
@@ -744,7 +801,7 @@ def main() -> None:
                 done += 1
                 console.print(f"\n[bold]Vòng / round {done}[/]")
                 try:
-                    traffic.round()
+                    traffic.round(office=True)
                 except HubClientError as exc:
                     console.print(f"[red]lỗi / error[/] {escape(str(exc))}")
                 if done == rounds:
@@ -754,10 +811,15 @@ def main() -> None:
             pass
         finally:
             traffic.close()
+            office.stop()
     console.print(
         f"\nĐã gửi / sent {traffic.sent}, đã nhận / received {traffic.received}, "
         f"trạng thái gửi / statuses sent {traffic.answered}, về tới nơi gửi / back at the "
         f"senders {traffic.statuses_back}"
+    )
+    console.print(
+        f"Văn phòng điện tử / e-office: gửi tới / sent {traffic.to_office}, đã nhận và báo 01 / "
+        f"taken and answered 01: {traffic.office_arrived}"
     )
     console.print(
         "Đường đi / paths: "

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from lienthong.office import incoming, notify
 from lienthong.office.http.app import create_app
+from lienthong.office.mail import SmtpMailer
 from lienthong.office.models import Document, Notification, User
-from lienthong.office.notify import SmtpMailer
 from lienthong.office.runtime import Office
 from lienthong.office.worker import work_once
 from lienthong.web.i18n import today_vn

@@ -10,14 +10,12 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from email.message import EmailMessage
-from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from lienthong.office.mail import Mailer
 from lienthong.office.models import (
     DocState,
     Document,
@@ -28,7 +26,6 @@ from lienthong.office.models import (
     utcnow,
 )
 from lienthong.office.runtime import Office
-from lienthong.office.settings import OfficeSettings
 from lienthong.office.workdays import add_working_days, overrides
 from lienthong.web.i18n import vn_date
 
@@ -162,34 +159,6 @@ def mark_read(session: Session, *, user_id: int) -> None:
 # --------------------------------------------------------------------------- e-mail
 
 
-class Mailer(Protocol):
-    def send(self, *, to: str, subject: str, body: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class SmtpMailer:
-    host: str
-    port: int = 25
-    sender: str = "vanphong@localhost"
-    user: str = ""
-    password: str = ""
-    starttls: bool = False
-    timeout: float = 30.0
-
-    def send(self, *, to: str, subject: str, body: str) -> None:
-        msg = EmailMessage()
-        msg["From"] = self.sender
-        msg["To"] = to
-        msg["Subject"] = subject
-        msg.set_content(body)
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            if self.starttls:
-                smtp.starttls()
-            if self.user:
-                smtp.login(self.user, self.password)
-            smtp.send_message(msg)
-
-
 def send_pending_emails(
     office: Office, *, mailer: Mailer | None, base_url: str = "", limit: int = 50
 ) -> int:
@@ -234,17 +203,3 @@ def _mark(office: Office, nid: int, state: str) -> None:
             n.email_state = "failed"
 
     office.run(run)
-
-
-def smtp_mailer(settings: OfficeSettings) -> SmtpMailer | None:
-    """The SMTP server of the settings (``LIENTHONG_OFFICE_SMTP_*``), or None without one."""
-    if not settings.smtp_host:
-        return None
-    return SmtpMailer(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        sender=settings.smtp_from,
-        user=settings.smtp_user,
-        password=settings.smtp_password,
-        starttls=settings.smtp_starttls,
-    )

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from lienthong.core import db
 from lienthong.core.blobstore import BlobStore, blob_store_from_url
+from lienthong.office.mail import smtp_mailer
 from lienthong.office.settings import OfficeSettings
 from lienthong.pki.credentials import load_trust
 
@@ -37,13 +38,13 @@ class Office(db.Database):
         mailer: Any = None,
     ) -> None:
         """``mailer``: where e-mail goes (tests pass a recorder); by default the SMTP server
-        of the settings, if any (:func:`lienthong.office.notify.smtp_mailer`)."""
+        of the settings, if any (:func:`lienthong.office.mail.smtp_mailer`)."""
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(engine or db.make_engine(settings.effective_database_url), MIGRATIONS)
         self.blobs = blobs or blob_store_from_url(settings.effective_blob_url)
         self.trust = load_trust(settings.effective_trust_dir)
-        self.mailer = mailer
+        self.mailer = mailer if mailer is not None else smtp_mailer(settings)
         self._wake = threading.Event()
 
     def wake(self) -> None:

@@ -27,9 +27,8 @@ def work_once(office: Office, *, poll: bool = True) -> dict[str, int]:
     done["texts"] = textindex.process_pending(office)
     if poll:
         done["notified"] = office.run(notify.deadline_sweep, today=today_vn())
-    mailer = office.mailer if office.mailer is not None else notify.smtp_mailer(office.settings)
     done["emails"] = notify.send_pending_emails(
-        office, mailer=mailer, base_url=office.settings.public_url
+        office, mailer=office.mailer, base_url=office.settings.public_url
     )
     return done
 

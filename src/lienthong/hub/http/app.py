@@ -183,7 +183,10 @@ def run(servers: list[uvicorn.Server]) -> None:
             server.should_exit = True
         await asyncio.gather(*tasks)
 
-    asyncio.run(main())
+    # uvicorn re-raises the signal it caught once the servers have stopped gracefully (as
+    # uvicorn.run does, a Ctrl-C or SIGTERM after a clean shutdown is a normal end: exit 0)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
 
 
 def serve(hub: Hub) -> None:

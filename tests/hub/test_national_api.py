@@ -501,9 +501,9 @@ def test_a_legacy_poll_signature_cannot_be_turned_into_a_send(world: World) -> N
     assert r.json()["status"] == "OK"
     forged = world.edoc(H14, G22)
     r = world.http.post("/sendEdoc", headers=raw_headers, content=forged)
-    # refused twice over: the legacy signature is bound to the poll it was first used for,
-    # and sendEdoc needs a signed hash-file (checked below for a fresh signature)
-    assert_fail(r, "AUTH_REPLAYED", 401)
+    # a repeated legacy signature can only repeat its signed values, and sendEdoc needs a
+    # signed hash-file, which the poll does not carry
+    assert_fail(r, "AUTH_HASH_FILE_NOT_SIGNED", 401)
     # the same without a hash-file from a normal system, freshly signed: refused too
     r = world.raw(
         "sys.h41",

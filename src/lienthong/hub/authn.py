@@ -9,7 +9,6 @@ The two kinds of key never mix: an operator reads no packages (the agency API an
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -132,7 +131,7 @@ def authenticate_signed(
     except VdxpAuthError as exc:
         raise HubError(exc.code.value, exc.message_vi, exc.message_en, status=401) from None
     if verified.legacy:
-        _bind_legacy(session, verified, path)
+        _check_legacy(path)
     return systems[verified.system_id], verified
 
 
@@ -146,34 +145,27 @@ def replayed() -> HubError:
 _FRESH_SIGNATURE_ONLY = {"/registerAgency", "/deleteAgency"}
 
 
-def _bind_legacy(s: Session, verified: VerifiedRequest, path: str) -> None:
-    """A legacy SDK repeats its signatures; tie each to the operation it was first used
-    for, so a captured poll cannot be replayed as another call."""
+def _check_legacy(path: str) -> None:
+    """The rule for a ``--legacy-sdk`` system, whose signatures repeat.
+
+    SDK 2.0.1 fixes its timestamp once per client object and never clears its header map,
+    so two *different* operations can carry byte-identical signed headers (``updateStatus``
+    then ``getReceivedEdocList``; ``getEdoc`` of a second document then its ``updateStatus``):
+    a signature cannot be tied to one operation without locking the agency out of its inbox.
+    What a repeated signature can do is bounded by what it signs instead: every operation
+    reads its parameters from signed values only (never from the body or an unsigned
+    header), so a repeat can only repeat exactly those values — the same ``docId``, the
+    same ``status``, the same ``hash-file`` (which binds ``sendEdoc`` to its package) — and
+    for these operations that is idempotent (lists, counts, ``getEdoc``, ``updateStatus``)
+    or deduplicated (``sendEdoc``). Keys an operation does not use (left over from the
+    SDK's earlier calls) are signed and ignored. Directory changes, whose body is not
+    signed, need a fresh signature."""
     if path in _FRESH_SIGNATURE_ONLY:
         raise HubError(
             "AUTH_FRESH_SIGNATURE_REQUIRED",
             "Thao tác danh bạ cần chữ ký mới; hệ thống đăng ký --legacy-sdk không được dùng",
             "Directory changes need a fresh signature; not allowed for a --legacy-sdk system",
             status=403,
-        )
-    key = hashlib.sha256(f"legacy {verified.signature}".encode()).hexdigest()
-    row = s.get(SeenSignature, key)
-    if row is None:
-        s.add(
-            SeenSignature(
-                signature=key,
-                system_id=verified.system_id,
-                operation=path[:64],
-                seen_at=datetime.now(UTC),
-            )
-        )
-        s.flush()
-    elif row.operation != path[:64]:
-        raise HubError(
-            "AUTH_REPLAYED",
-            "Chữ ký này đã được dùng cho thao tác khác",
-            "This signature was used for another operation",
-            status=401,
         )
 
 

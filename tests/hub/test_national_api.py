@@ -610,7 +610,7 @@ def test_full_receive_flow(world: World) -> None:
     assert row["notation"].endswith("/UBND-VP")
     assert row["sendStatus"] == "DONE" and row["receiveStatus"] == "DONE"
     assert TIME_RE.fullmatch(row["sentTime"]) and TIME_RE.fullmatch(row["receivedTime"])
-    assert rows[G17]["receiveStatus"] == "INITIAL" and rows[G17]["receivedTime"] is None
+    assert rows[G17]["receiveStatus"] == "INITIAL" and "receivedTime" not in rows[G17]
     assert [r["toCode"] for r in sender.get_sent_list("edoc", doc_id)["data"]] == [G22, G17]
     assert sender.get_sent_list("status")["data"] == []
     # the receiver sent nothing
@@ -626,7 +626,7 @@ def test_update_status_fail_shows_failed_to_the_sender(world: World) -> None:
     assert receiver.get_received_list("edoc")["data"] == []
     [row] = sender.get_sent_list("edoc", doc_id)["data"]
     assert row["receiveStatus"] == "FAIL" and row["receiveStatusDesc"]
-    assert row["receivedTime"] is None
+    assert "receivedTime" not in row  # not received: absent, never null (the SDK's Gson)
 
 
 def test_a_system_cannot_read_documents_for_agencies_it_does_not_serve(world: World) -> None:
@@ -686,6 +686,85 @@ def test_status_goes_back_to_the_sender(world: World) -> None:
     assert again["DocId"] == status_id and again["code"] == "ALREADY_ACCEPTED"
 
 
+# ----------------------------------------------------------------------------- no JSON null
+
+
+def nulls_in(text: str) -> list[str]:
+    """Where the JSON ``text`` holds a ``null`` (paths like ``data[0].mail``)."""
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if value is None:
+            found.append(path or "(top)")
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else k)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+
+    walk(json.loads(text), "")
+    return found
+
+
+def test_no_answer_of_the_national_api_carries_json_null(world: World) -> None:
+    """The official SDK reads every key that is present with Gson's ``getAsString()``: a JSON
+    ``null`` throws ``UnsupportedOperationException: JsonNull`` and the agency's program dies
+    (issue 10 §1b: ``getAgenciesList`` on agencies without ``mail``, parent or old code).
+    Every answer — directory, lists, counts, sync, sends, acknowledgements, errors — is
+    collected here with the optional values unset, and none may hold a ``null``."""
+    with world.hub.session() as s:  # no mail, no parent, no old code, no phone
+        directory.add_agency(s, code=CHILD, name="Sở Nội vụ tỉnh Nghệ An")
+    package = world.edoc(H41, G22, G17)
+    answers: dict[str, httpx.Response] = {}
+
+    def call(label: str, system_id: str, operation: str, **kw: Any) -> dict[str, Any]:
+        r = world.raw(system_id, operation, **kw)
+        answers[label] = r
+        data: dict[str, Any] = r.json()
+        return data
+
+    digest = hashlib.sha256(package).hexdigest()
+    send = {"from": H41, "messagetype": "edoc", "hash-file": digest}
+    octets = "application/octet-stream"
+    doc_id = call(
+        "sendEdoc", "sys.h41", "sendEdoc", params=send, body=package, content_type=octets
+    )["DocId"]
+    call("sendEdoc again", "sys.h41", "sendEdoc", params=send, body=package, content_type=octets)
+    world.hub.dispatch_now()
+    for system_id in ("sys.h41", "sys.g22"):
+        for kind in ("edoc", "status"):
+            call(
+                f"list {kind} {system_id}",
+                system_id,
+                "getReceivedEdocList",
+                params={"messagetype": kind},
+            )
+        call(f"count {system_id}", system_id, "countReceiveEdoc", method="GET")
+        call(f"count status {system_id}", system_id, "countReceiveStatus", method="GET")
+    # sent before anything was received: no receivedTime, no business status yet
+    rows = call(
+        "sent, nothing received", "sys.h41", "getSentEdocList", params={"messagetype": "edoc"}
+    )["data"]
+    assert {r["toCode"] for r in rows} == {G22, G17}
+    call("updateStatus", "sys.g22", "updateStatus", params={"docId": doc_id, "status": "done"})
+    call("sent, one received", "sys.h41", "getSentEdocList", params={"docId": doc_id})
+    directory_rows = call("getAgenciesList", "sys.g22", "getAgenciesList")["data"]
+    child = next(r for r in directory_rows if r["code"] == CHILD)
+    assert child["pid"] == H41 and "mail" not in child and "oldCode" not in child
+    call("getAgenciesListQD20", "sys.g22", "getAgenciesListQD20")
+    call("getAgenciesListQD20 level 1", "sys.g22", "getAgenciesListQD20", params={"level": "1"})
+    call("getSynchronizeUnit", "sys.g22", "getSynchronizeUnit")
+    # error answers: no field to name, an unknown document, a bad parameter
+    answers["no signature"] = world.http.post("/getReceivedEdocList")
+    call("not found", "sys.g22", "getEdoc", params={"docId": "0" * 8})
+    call("bad messagetype", "sys.g22", "getReceivedEdocList", params={"messagetype": "x"})
+    call("wrong secret", "sys.g22", "countReceiveEdoc", secret="not-the-secret")
+
+    assert {label: nulls_in(r.text) for label, r in answers.items() if nulls_in(r.text)} == {}
+    assert all(r.headers["content-type"].startswith("application/json") for r in answers.values())
+
+
 # ----------------------------------------------------------------------------- directory
 
 
@@ -703,13 +782,14 @@ def test_directory_lists(world: World) -> None:
     assert data["status"] == "OK"
     rows = {row["code"]: row for row in data["data"]}
     assert set(rows) == {*NAMES, CHILD}
-    assert set(rows[CHILD]) >= {"id", "pid", "code", "name", "mail", "oldCode"}
+    assert set(rows[CHILD]) >= {"id", "pid", "code", "name", "mail"}
+    assert "oldCode" not in rows[CHILD]  # none: absent, never null (the SDK's Gson)
     assert rows[CHILD]["pid"] == H41 and rows[CHILD]["mail"] == "snv@nghean.gov.vn"
-    assert rows[H41]["name"] == "UBND tỉnh Nghệ An" and rows[H41]["pid"] is None
+    assert rows[H41]["name"] == "UBND tỉnh Nghệ An" and "pid" not in rows[H41]
 
     level1 = client.get_agencies_list_qd20(1)["data"]
     assert {row["code"] for row in level1} == set(NAMES)
-    assert set(level1[0]) >= {"id", "code", "name", "mail", "code102"}
+    assert set(level1[0]) >= {"id", "code", "name"}
     assert [row["code"] for row in client.get_agencies_list_qd20("2")["data"]] == [CHILD]
     assert len(client.get_agencies_list_qd20()["data"]) == len(NAMES) + 1
 
@@ -749,12 +829,11 @@ def test_register_sync_and_delete_agency(world: World) -> None:
     h41 = world.client("sys.h41")
     full = _sync(world, "sys.h41")
     assert {row["code"] for row in full} == set(NAMES)
+    # top-level agencies without mail: "pid" and "mail" absent (never null)
     assert set(full[0]) >= {
         "id",
-        "pid",
         "code",
         "name",
-        "mail",
         "centerCode",
         "version",
         "deleted",

@@ -115,8 +115,15 @@ def replay(hub: Hub) -> Iterator[Replay]:
         assert audit.verify(s).ok
 
 
+def _no_null(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    nulls = [k for k, v in pairs if v is None or (isinstance(v, list) and None in v)]
+    assert not nulls, f"JSON null at {nulls}"
+    return dict(pairs)
+
+
 def ok(response: httpx.Response) -> dict[str, Any]:
-    data: dict[str, Any] = response.json()
+    """An OK answer the SDK can read: no JSON null anywhere (Gson's getAsString throws)."""
+    data: dict[str, Any] = json.loads(response.text, object_pairs_hook=_no_null)
     assert response.status_code == 200 and data["status"] == "OK", data
     assert data["ErrorCode"] == 0
     return data

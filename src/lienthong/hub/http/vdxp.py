@@ -52,14 +52,32 @@ _DELIVERY_STATUS = {
 }
 
 
+def without_nulls(value: Any) -> Any:
+    """``value`` with every JSON ``null`` left out (keys of objects, items of arrays).
+
+    The official SDK reads each key that is present with Gson's ``getAsString()``, which
+    throws ``UnsupportedOperationException: JsonNull`` on a ``null`` and kills the calling
+    program: on this API a value is a string (or a number, a boolean) or it is absent."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [without_nulls(v) for v in value if v is not None]
+    return value
+
+
+def answer(content: dict[str, Any], status_code: int = 200) -> JSONResponse:
+    """Every JSON answer of this API goes out through here (see :func:`without_nulls`)."""
+    return JSONResponse(without_nulls(content), status_code=status_code)
+
+
 def ok(desc: str = "Thành công / success", **fields: Any) -> JSONResponse:
-    return JSONResponse({"status": "OK", "ErrorCode": 0, "ErrorDesc": desc, **fields})
+    return answer({"status": "OK", "ErrorCode": 0, "ErrorDesc": desc, **fields})
 
 
 def vdxp_error(exc: HubError) -> JSONResponse:
     number = next((n for prefix, n in _ERROR_NUMBERS if exc.code.startswith(prefix)), 422)
     status = exc.status if exc.status >= 400 else number
-    return JSONResponse(
+    return answer(
         {
             "status": "FAIL",
             "ErrorCode": number,

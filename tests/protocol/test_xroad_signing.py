@@ -18,6 +18,7 @@ from lienthong.protocol.xroad import (
     VdxpAuthError,
     VerifiedRequest,
     body_matches_hash_file,
+    clock_zone,
     format_timestamp,
     hash_file_forms,
     parse_timestamp,
@@ -596,3 +597,35 @@ def test_secret_never_shown() -> None:
                 assert SECRET not in text
                 assert "wrong" not in text
             assert exc.message_vi and exc.message_en
+
+
+# --------------------------------------------------------------------------- clock zones
+
+
+def test_the_timestamp_is_read_in_the_systems_clock_zone() -> None:
+    """The SDK writes its local time without a zone: a client whose clock is at UTC is
+    accepted once its system says so, and refused (naming the zone) while it does not."""
+    on_utc = SystemCredentials(SYSTEM, SECRET, clock_zone="UTC")
+    utc_stamp = format_timestamp(NOW, UTC)
+    assert utc_stamp == "14032025T022653+0589"
+    headers = signed(timestamp=utc_stamp)
+    result = verify_request(
+        headers, secret_for=lambda _: on_utc, now=NOW, window=WINDOW, seen=Seen()
+    )
+    assert result.timestamp == NOW
+    with pytest.raises(VdxpAuthError) as info:
+        verify(headers)  # the same request from a system in Vietnam's zone
+    assert info.value.code is AuthCode.STALE_TIMESTAMP
+    for message in (info.value.message_en, info.value.message_vi):
+        assert "Asia/Ho_Chi_Minh" in message and "14032025T092653+0589" in message
+    assert "7 h 00 min 00 s behind" in info.value.message_en
+    assert SECRET not in str(info.value) and SECRET not in info.value.message_vi
+
+
+def test_clock_zone_names() -> None:
+    assert clock_zone("Asia/Ho_Chi_Minh").utcoffset(datetime(2025, 1, 1)) == timedelta(hours=7)
+    assert clock_zone(" UTC ").utcoffset(datetime(2025, 1, 1)) == timedelta(0)
+    for bad in ("", "Mars/Olympus", "../../etc/passwd", "/etc/localtime", "Asia", "x" * 100):
+        with pytest.raises(ValueError):
+            clock_zone(bad)
+    assert parse_timestamp("14032025T022653+0589", UTC) == NOW

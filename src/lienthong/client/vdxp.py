@@ -18,7 +18,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from types import TracebackType
 from typing import Any, Literal
 
@@ -90,7 +90,9 @@ class VdxpClient:
     """One system's connection to the platform (or to a hub that speaks its API).
 
     ``http`` may be an existing :class:`httpx.Client` (it is then not closed by
-    :meth:`close`); ``clock`` returns the current time (tests). The secret is never shown.
+    :meth:`close`); ``clock`` returns the current time (tests). ``clock_zone`` is the zone
+    the timestamps are written in (the SDK's format has none): Vietnam's unless the hub
+    registered this system with another ``--clock-zone``. The secret is never shown.
     """
 
     def __init__(
@@ -103,13 +105,17 @@ class VdxpClient:
         http: httpx.Client | None = None,
         timeout: float = 30,
         clock: Callable[[], datetime] | None = None,
+        clock_zone: tzinfo = VN_TZ,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.system_id = system_id
         self._secret = secret
         self.legacy_fixed_timestamp = legacy_fixed_timestamp
-        self._clock = clock or (lambda: datetime.now(VN_TZ))
-        self._fixed_timestamp = format_timestamp(self._clock()) if legacy_fixed_timestamp else None
+        self._zone = clock_zone
+        self._clock = clock or (lambda: datetime.now(clock_zone))
+        self._fixed_timestamp = (
+            format_timestamp(self._clock(), clock_zone) if legacy_fixed_timestamp else None
+        )
         self._owns_http = http is None
         self._http = http if http is not None else httpx.Client(timeout=timeout)
         self._timeout = timeout
@@ -140,7 +146,7 @@ class VdxpClient:
     def _timestamp(self) -> str:
         if self._fixed_timestamp is not None:
             return self._fixed_timestamp
-        return format_timestamp(self._clock())
+        return format_timestamp(self._clock(), self._zone)
 
     def _send(
         self,

@@ -107,7 +107,9 @@ def authenticate_signed(
         if system is None:
             return None
         systems[system_id] = system
-        return SystemCredentials(system.id, system_secret(session, system), system.legacy_sdk)
+        return SystemCredentials(
+            system.id, system_secret(session, system), system.legacy_sdk, system.clock_zone
+        )
 
     def seen(signature: str) -> bool:
         # a signature is good for one request (fresh-signing systems)

@@ -35,6 +35,12 @@ DataDir = typer.Option(
     help="Thư mục dữ liệu / data directory (default ./lienthong-data)",
 )
 JsonOut = typer.Option(False, "--json", help="In JSON / print JSON")
+ClockZone = typer.Option(
+    "Asia/Ho_Chi_Minh",
+    "--clock-zone",
+    help="Múi giờ đồng hồ của hệ thống, dùng để kiểm tra XroadVnpt-timestamp / the zone of "
+    "the system's clock, for the freshness of XroadVnpt-timestamp (IANA name, e.g. UTC)",
+)
 
 err = Console(stderr=True)
 
@@ -392,6 +398,7 @@ def system_add(
         "--peer",
         help="Trục ngang hàng chuyển tiếp / a peer hub relaying for its own agencies",
     ),
+    clock_zone: str = ClockZone,
     data_dir: Path | None = DataDir,
     json_out: bool = JsonOut,
 ) -> None:
@@ -409,6 +416,7 @@ def system_add(
                 name=name,
                 legacy_sdk=legacy_sdk,
                 callback_url=callback,
+                clock_zone=clock_zone,
             )
             new.system.peer = peer
             agencies = sorted(directory.served_agencies(s, system_id=system_id))
@@ -420,6 +428,7 @@ def system_add(
         "secret": new.secret,
         "api_key": new.api_key,
         "legacy_sdk": legacy_sdk,
+        "clock_zone": new.system.clock_zone,
     }
     if json_out:
         dump(data)
@@ -433,18 +442,64 @@ def system_add(
     )
 
 
+@system_app.command("set")
+def system_set(
+    system_id: str,
+    clock_zone: str = typer.Option(
+        ...,
+        "--clock-zone",
+        help="Múi giờ đồng hồ của hệ thống / the zone of the system's clock (IANA name)",
+    ),
+    data_dir: Path | None = DataDir,
+    json_out: bool = JsonOut,
+) -> None:
+    """Đổi thiết lập của hệ thống, giữ nguyên khóa / change a system's settings, keeping its
+    credentials."""
+    from lienthong.hub import directory
+
+    try:
+        with _hub(data_dir) as hub, hub.session() as s:
+            system = directory.set_clock_zone(s, system_id=system_id, clock_zone=clock_zone)
+            data = {"system_id": system.id, "clock_zone": system.clock_zone}
+    except HubError as exc:
+        raise _fail(exc) from None
+    if json_out:
+        dump(data)
+        return
+    Console().print(
+        f"Hệ thống / system [bold]{system_id}[/]: múi giờ / clock zone {data['clock_zone']}"
+    )
+
+
 @system_app.command("list")
-def system_list(data_dir: Path | None = DataDir) -> None:
+def system_list(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
     """Liệt kê hệ thống / list systems (never their credentials)."""
     from lienthong.hub import directory
 
+    rows: list[dict[str, Any]] = []
     with _hub(data_dir) as hub, hub.session() as s:
-        table = Table("Hệ thống", "Cơ quan", "SDK cũ", "Hoạt động")
         for sys_ in directory.list_systems(s):
-            agencies = ", ".join(sorted(directory.served_agencies(s, system_id=sys_.id)))
-            table.add_row(
-                sys_.id, agencies, "có" if sys_.legacy_sdk else "", "có" if sys_.active else "không"
+            rows.append(
+                {
+                    "system_id": sys_.id,
+                    "agencies": sorted(directory.served_agencies(s, system_id=sys_.id)),
+                    "legacy_sdk": sys_.legacy_sdk,
+                    "clock_zone": sys_.clock_zone,
+                    "active": sys_.active,
+                }
             )
+    if json_out:
+        dump(rows)
+        return
+    table = Table("Hệ thống", "Cơ quan", "SDK cũ", "Múi giờ", "Hoạt động")
+    for row in rows:
+        table.add_row(
+            str(row["system_id"]),
+            ", ".join(row["agencies"]),
+            "có" if row["legacy_sdk"] else "",
+            str(row["clock_zone"]),
+            "có" if row["active"] else "không",
+        )
     Console().print(table)
 
 

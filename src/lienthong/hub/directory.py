@@ -32,6 +32,7 @@ from lienthong.hub import audit
 from lienthong.hub.errors import HubError
 from lienthong.hub.models import Agency, Counter, Peer, System, SystemAgency, utcnow
 from lienthong.hub.sealed import set_system_secret
+from lienthong.protocol.xroad import DEFAULT_CLOCK_ZONE, clock_zone
 
 EXPORT_FIELDS = (
     "code",
@@ -494,8 +495,10 @@ def add_system(
     name: str = "",
     legacy_sdk: bool = False,
     callback_url: str | None = None,
+    clock_zone: str = DEFAULT_CLOCK_ZONE,
 ) -> NewSystem:
     """Register a system (or re-register: new credentials, new agency list)."""
+    zone = checked_clock_zone(clock_zone)
     if not system_id.strip():
         raise HubError(
             "SYSTEM_ID_REQUIRED",
@@ -527,6 +530,7 @@ def add_system(
     system.api_key_hash = hash_api_key(api_key)
     system.legacy_sdk = legacy_sdk
     system.callback_url = callback_url
+    system.clock_zone = zone
     system.active = True
     session.flush()
     session.execute(delete(SystemAgency).where(SystemAgency.system_id == system_id))
@@ -536,9 +540,47 @@ def add_system(
         session,
         event=audit.Event.SYSTEM_CHANGED,
         system_id=system_id,
-        detail={"agencies": codes, "legacy_sdk": legacy_sdk},
+        detail={"agencies": codes, "legacy_sdk": legacy_sdk, "clock_zone": zone},
     )
     return NewSystem(system=system, secret=secret, api_key=api_key)
+
+
+def checked_clock_zone(name: str) -> str:
+    """``name`` as stored, if it names a time zone; ``SYSTEM_CLOCK_ZONE_INVALID`` if not."""
+    try:
+        clock_zone(name)
+    except ValueError:
+        raise HubError(
+            "SYSTEM_CLOCK_ZONE_INVALID",
+            f"{name[:64]!r} không phải múi giờ (tên IANA, ví dụ Asia/Ho_Chi_Minh, UTC)",
+            f"{name[:64]!r} is not a time zone (an IANA name such as Asia/Ho_Chi_Minh, UTC)",
+            field="clock_zone",
+            status=422,
+        ) from None
+    return name.strip()
+
+
+def set_clock_zone(session: Session, *, system_id: str, clock_zone: str) -> System:
+    """Change the zone a system's clock writes its timestamps in (credentials unchanged)."""
+    zone = checked_clock_zone(clock_zone)
+    system = session.get(System, system_id)
+    if system is None:
+        raise HubError(
+            "SYSTEM_NOT_FOUND",
+            f"Không có hệ thống {system_id!r}",
+            f"No system {system_id!r}",
+            field="system_id",
+            status=404,
+        )
+    if system.clock_zone != zone:
+        system.clock_zone = zone
+        audit.append(
+            session,
+            event=audit.Event.SYSTEM_CHANGED,
+            system_id=system_id,
+            detail={"clock_zone": zone},
+        )
+    return system
 
 
 def get_system(session: Session, *, system_id: str) -> System | None:

@@ -96,6 +96,11 @@ class System(Base):
     #: SHA-256 of the bearer API key of the REST API (the key itself is never stored).
     api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     legacy_sdk: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The zone the system's clock writes the SDK's zone-less timestamps in (IANA name):
+    #: freshness is checked against the hub's time in that zone.
+    clock_zone: Mapped[str] = mapped_column(
+        String(64), default="Asia/Ho_Chi_Minh", server_default="Asia/Ho_Chi_Minh"
+    )
     #: A peer hub relaying for agencies of its own: may send as any agency that no local
     #: (non-peer) system serves.
     peer: Mapped[bool] = mapped_column(Boolean, default=False)

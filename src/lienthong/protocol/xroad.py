@@ -11,9 +11,11 @@ How the official SDK signs a call (reference notes §3.3): it builds a map ``H``
 How the hub verifies it (:func:`verify_request`): the HMAC is recomputed over the
 ``sign-header`` string *exactly as received* (the SDK's key order is its hash map's order, so
 the JSON is never re-serialised), then every signed value is compared with the real header of
-the same name, then the timestamp's freshness and the signature's novelty are checked — except
-for systems registered as running the legacy SDK, whose timestamp is fixed when the SDK's
-client object is created, so a long-lived client repeats identical signatures.
+the same name, then the timestamp's freshness (the SDK's timestamp has no zone: it is read in
+the system's clock zone, Asia/Ho_Chi_Minh unless registered otherwise) and the signature's
+novelty are checked — except for systems registered as running the legacy SDK, whose
+timestamp is fixed when the SDK's client object is created, so a long-lived client repeats
+identical signatures.
 
 Upload bodies (:func:`body_matches_hash_file`): SDK 2.0.1 sends the package's raw bytes followed
 by one extra ``\\r\\n`` and prints ``hash-file`` byte by byte without zero-padding (``0c`` → ``c``).
@@ -29,10 +31,12 @@ import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "DEFAULT_CLOCK_ZONE",
     "HEADER_PREFIX",
     "SDK_USER_AGENT",
     "SDK_VERSION",
@@ -42,6 +46,7 @@ __all__ = [
     "VdxpAuthError",
     "VerifiedRequest",
     "body_matches_hash_file",
+    "clock_zone",
     "format_timestamp",
     "hash_file_forms",
     "parse_timestamp",
@@ -60,17 +65,33 @@ VERSION_HEADER = "XroadVnpt-version"
 SYSTEMID_HEADER = "XroadVnpt-systemid"
 
 
-def _vn_tz() -> tzinfo:
-    try:
-        from zoneinfo import ZoneInfo
+#: The zone the SDK's zone-less timestamp is read in unless a system says otherwise.
+DEFAULT_CLOCK_ZONE = "Asia/Ho_Chi_Minh"
+_FIXED_ZONES: dict[str, tzinfo] = {
+    # without a tz database: Vietnam is UTC+7 without DST since 1975
+    DEFAULT_CLOCK_ZONE: timezone(timedelta(hours=7), DEFAULT_CLOCK_ZONE),
+    "UTC": UTC,
+}
 
-        return ZoneInfo("Asia/Ho_Chi_Minh")
-    except Exception:  # no tz database on this machine: Vietnam is UTC+7 without DST since 1975
-        return timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+
+def clock_zone(name: str) -> tzinfo:
+    """The time zone named ``name`` (an IANA name such as ``Asia/Ho_Chi_Minh`` or ``UTC``).
+
+    Raises ``ValueError`` for a name that is not a zone."""
+    cleaned = name.strip()
+    if not cleaned or len(cleaned) > 64 or cleaned.startswith(("/", ".")) or ".." in cleaned:
+        raise ValueError(f"not a time zone name: {name[:64]!r}")
+    try:
+        return ZoneInfo(cleaned)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        fixed = _FIXED_ZONES.get(cleaned)
+        if fixed is None:
+            raise ValueError(f"unknown time zone: {cleaned!r}") from None
+        return fixed
 
 
 #: The SDK formats its timestamp in local time; the platform and its clients live in Vietnam.
-VN_TZ: tzinfo = _vn_tz()
+VN_TZ: tzinfo = clock_zone(DEFAULT_CLOCK_ZONE)
 
 
 # --------------------------------------------------------------------------- errors
@@ -111,11 +132,13 @@ class SystemCredentials:
     system_id: str
     secret: str = field(repr=False)
     legacy_sdk: bool = False
+    #: The zone the system's clock writes its timestamps in (an IANA name).
+    clock_zone: str = DEFAULT_CLOCK_ZONE
 
     def __repr__(self) -> str:
         return (
             f"SystemCredentials(system_id={self.system_id!r}, secret='***', "
-            f"legacy_sdk={self.legacy_sdk!r})"
+            f"legacy_sdk={self.legacy_sdk!r}, clock_zone={self.clock_zone!r})"
         )
 
 
@@ -149,17 +172,19 @@ class VerifiedRequest:
 _TS_RE = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{4})T([0-9]{2})([0-9]{2})([0-9]{2})\+([0-9]{4})")
 
 
-def format_timestamp(dt: datetime) -> str:
-    """``ddMMyyyy'T'HHmmss+SSSS`` in Vietnam local time (``+`` then milliseconds on 4 digits).
+def format_timestamp(dt: datetime, zone: tzinfo = VN_TZ) -> str:
+    """``ddMMyyyy'T'HHmmss+SSSS`` in local time of ``zone`` (Vietnam by default; ``+`` then
+    milliseconds on 4 digits: the SDK writes no zone).
 
-    A naive ``dt`` is taken as Vietnam local time; an aware one is converted first.
+    A naive ``dt`` is taken as local time of ``zone``; an aware one is converted first.
     """
-    local = dt.replace(tzinfo=VN_TZ) if dt.tzinfo is None else dt.astimezone(VN_TZ)
+    local = dt.replace(tzinfo=zone) if dt.tzinfo is None else dt.astimezone(zone)
     return local.strftime("%d%m%YT%H%M%S") + f"+{local.microsecond // 1000:04d}"
 
 
-def parse_timestamp(s: str) -> datetime:
-    """Parse the SDK's timestamp into an aware datetime (Asia/Ho_Chi_Minh).
+def parse_timestamp(s: str, zone: tzinfo = VN_TZ) -> datetime:
+    """Parse the SDK's timestamp into an aware datetime, read as local time of ``zone``
+    (Vietnam by default).
 
     Raises ``ValueError`` on anything else (the milliseconds must be 0000–0999).
     """
@@ -169,7 +194,7 @@ def parse_timestamp(s: str) -> datetime:
     day, month, year, hour, minute, second, millis = (int(g) for g in m.groups())
     if millis > 999:
         raise ValueError(f"milliseconds out of range in timestamp: {s[:40]!r}")
-    return datetime(year, month, day, hour, minute, second, millis * 1000, tzinfo=VN_TZ)
+    return datetime(year, month, day, hour, minute, second, millis * 1000, tzinfo=zone)
 
 
 # --------------------------------------------------------------------------- hash-file
@@ -379,6 +404,43 @@ def _parse_sign_header(text: str) -> dict[str, str]:
     return result
 
 
+def _duration(delta: timedelta) -> str:
+    seconds = round(abs(delta).total_seconds())
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    text = f"{hours} h {minutes:02d} min {seconds:02d} s"
+    return f"{days} d {text}" if days else text
+
+
+def _stale(
+    given: str, timestamp: datetime, now: datetime, window: timedelta, creds: SystemCredentials
+) -> VdxpAuthError:
+    """The refusal of a timestamp outside the window, with what an operator needs to fix
+    it: the zone the timestamp was read in, the hub's time now in that zone, the gap."""
+    zone = creds.clock_zone
+    hub_now = now.astimezone(timestamp.tzinfo)
+    hub_sdk = format_timestamp(hub_now, hub_now.tzinfo or VN_TZ)
+    hub_text = hub_now.strftime("%Y-%m-%d %H:%M:%S")
+    gap = _duration(timestamp - now)
+    if timestamp < now:
+        vi_side, en_side = f"chậm {gap}", f"{gap} behind"
+    else:
+        vi_side, en_side = f"nhanh {gap}", f"{gap} ahead"
+    return _err(
+        AuthCode.STALE_TIMESTAMP,
+        f"XroadVnpt-timestamp {given[:40]} (đọc theo múi giờ {zone} của hệ thống) lệch quá "
+        f"{window} so với giờ của trục: giờ của trục theo {zone} là {hub_sdk} ({hub_text}), "
+        f"đồng hồ của hệ thống {vi_side}. Nếu máy khách dùng múi giờ khác, người vận hành "
+        f"đặt lại bằng: lienthong system set {creds.system_id} --clock-zone <MÚI_GIỜ>",
+        f"XroadVnpt-timestamp {given[:40]} (read in the system's clock zone {zone}) is more "
+        f"than {window} away from the hub's clock: the hub's time in {zone} is {hub_sdk} "
+        f"({hub_text}), the system's clock is {en_side}. If the client's clock is in another "
+        f"zone, an operator sets it with: lienthong system set {creds.system_id} "
+        f"--clock-zone <ZONE>",
+    )
+
+
 def verify_request(
     headers: Mapping[str, str],
     *,
@@ -506,7 +568,11 @@ def verify_request(
             f"The signed value of {SYSTEMID_HEADER} does not match the real header",
         )
     try:
-        timestamp = parse_timestamp(lowered_signed["timestamp"])
+        zone = clock_zone(creds.clock_zone)
+    except ValueError:
+        zone = VN_TZ  # an unknown name never gets past registration; be safe anyway
+    try:
+        timestamp = parse_timestamp(lowered_signed["timestamp"], zone)
     except ValueError:
         raise _err(
             AuthCode.BAD_SIGN_HEADER,
@@ -517,11 +583,7 @@ def verify_request(
     legacy = creds.legacy_sdk
     if not legacy:
         if abs(now - timestamp) > window:
-            raise _err(
-                AuthCode.STALE_TIMESTAMP,
-                f"XroadVnpt-timestamp lệch quá {window} so với giờ máy chủ",
-                f"XroadVnpt-timestamp is more than {window} away from the server's clock",
-            )
+            raise _stale(lowered_signed["timestamp"], timestamp, now, window, creds)
         if seen(given):
             raise _err(
                 AuthCode.REPLAYED,

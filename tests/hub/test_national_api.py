@@ -755,6 +755,11 @@ def test_no_answer_of_the_national_api_carries_json_null(world: World) -> None:
     call("getAgenciesListQD20", "sys.g22", "getAgenciesListQD20")
     call("getAgenciesListQD20 level 1", "sys.g22", "getAgenciesListQD20", params={"level": "1"})
     call("getSynchronizeUnit", "sys.g22", "getSynchronizeUnit")
+    call("getEdoc", "sys.g22", "getEdoc", params={"docId": doc_id})
+    unit = {"code": "000.00.02.H41", "name": "Sở Tư pháp tỉnh Nghệ An", "pcode": H41}
+    call("registerAgency", "sys.h41", "registerAgency", body=json.dumps(unit).encode())
+    call("deleteAgency", "sys.h41", "deleteAgency", params={"AgencyCode": unit["code"]})
+    assert all(answers[k].json()["status"] == "OK" for k in ("getEdoc", "deleteAgency"))
     # error answers: no field to name, an unknown document, a bad parameter
     answers["no signature"] = world.http.post("/getReceivedEdocList")
     call("not found", "sys.g22", "getEdoc", params={"docId": "0" * 8})

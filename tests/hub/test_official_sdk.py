@@ -1,10 +1,11 @@
 """The official national-platform SDK 2.0.1 itself, run against a hub (issue 10 §1, §1b).
 
 A small Java driver (``helpers/SdkCycle.java``, compiled here with ``javac``) takes the SDK
-through send, list, count, get, ``done``, list again (empty), sent list and both directory
-calls, with one client object per system for the life of the program as the SDK's example
-does — the use that repeats byte-identical signatures across operations and reads every
-answer key with Gson's ``getAsString()``.
+through send, list, count, get, ``done``, list again (empty), sent list and the directory
+calls (``getAgenciesList``, ``getAgenciesListQD20``, ``getSynchronizeUnit``), with one client
+object per system for the life of the program as the SDK's example does — the use that
+repeats byte-identical signatures across operations and reads every answer key with Gson's
+``getAsString()``.
 
 The SDK's jars are not ours to redistribute and are never committed. They are found in the
 folder named by ``LIENTHONG_SDK_JARS``, or extracted from a git snapshot of the official
@@ -206,3 +207,6 @@ def test_the_official_sdk_runs_a_full_cycle_against_the_hub(
     assert listed[CHILD]["pid"] == H41 and listed[G22]["mail"] == "vpcp@chinhphu.vn"
     assert "mail" not in listed[H41] and "pid" not in listed[H41]  # Gson leaves them null
     assert {a["code"] for a in steps["agencies QD20"]["agencies"]} == {H41, G22}
+    units = {u["code"]: u for u in steps["synchronize"]["units"]}
+    assert set(units) == {H41, G22, CHILD} and units[CHILD]["pid"] == H41
+    assert not any(u["deleted"] for u in units.values())

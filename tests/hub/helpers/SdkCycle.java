@@ -18,9 +18,11 @@ import com.vpcp.services.model.GetChangeStatusResult;
 import com.vpcp.services.model.GetEdocResult;
 import com.vpcp.services.model.GetReceivedEdocResult;
 import com.vpcp.services.model.GetSendEdocResult;
+import com.vpcp.services.model.GetSynchronizeUnit;
 import com.vpcp.services.model.Knobstick;
 import com.vpcp.services.model.SendEdocResult;
 import com.vpcp.services.model.StatusResult;
+import com.vpcp.services.model.UnitSynchronize;
 import java.io.File;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -143,6 +145,20 @@ public class SdkCycle {
         report(agencyReport(agencies.getAgenciesList("{}")));
         step = "agencies QD20";
         report(agencyReport(agencies.getAgenciesListQD20("{\"level\":\"1\"}")));
+        step = "synchronize";
+        GetSynchronizeUnit sync = agencies.getSynchronizeUnit("{}");
+        values = basic(sync.getStatus(), sync.getErrorDesc());
+        List<Map<String, Object>> units = new ArrayList<Map<String, Object>>();
+        for (UnitSynchronize unit : sync.getUnitSynchronize()) {
+            Map<String, Object> row = new LinkedHashMap<String, Object>();
+            row.put("code", unit.getCode());
+            row.put("pid", unit.getPid());
+            row.put("version", unit.getVersion());
+            row.put("deleted", unit.isDeleted());
+            units.add(row);
+        }
+        values.put("units", units);
+        report(values);
     }
 
     private static Map<String, Object> agencyReport(GetAgenciesResult result) {

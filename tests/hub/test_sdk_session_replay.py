@@ -27,6 +27,7 @@ from conftest import sdk_session_path
 from lienthong.hub import audit, directory
 from lienthong.hub.http.app import create_app
 from lienthong.hub.runtime import Hub
+from lienthong.protocol.xroad import hash_file_forms
 
 SECRETS = {"sdkA": "A7TKG/r2gOKTEpe1MhWx6zw8O4JfzN0K", "sdkB": "B8ULH/s3hPLUFqf2NiXy7ax9P5KgaO1L"}
 AGENCIES = {"sdkA": "002.00.20.H13", "sdkB": "000.00.15.H51"}
@@ -68,10 +69,12 @@ def load_session() -> list[Recorded]:
     return out
 
 
-def rewritten(request: Recorded, doc_id: str) -> list[tuple[str, str]]:
-    """The request's headers with the recorded docId replaced by the hub's, re-signed with
+def resigned(request: Recorded, replacements: dict[str, str]) -> list[tuple[str, str]]:
+    """The request's headers with recorded values replaced (``{old: new}``), re-signed with
     the recorded secret over the rewritten sign-header (same key order, same leftovers)."""
-    headers = [(k, v.replace(RECORDED_DOC_ID, doc_id)) for k, v in request.headers]
+    headers = request.headers
+    for old, new in replacements.items():
+        headers = [(k, v.replace(old, new)) for k, v in headers]
     if headers == request.headers:
         return headers  # untouched: the SDK's own signature goes out as recorded
     sign_header = next(v for k, v in headers if k == "XroadVnpt-sign-header")
@@ -79,6 +82,11 @@ def rewritten(request: Recorded, doc_id: str) -> list[tuple[str, str]]:
         SECRETS[request.system_id].encode(), sign_header.encode(), hashlib.sha256
     ).hexdigest()
     return [(k, signature if k == "XroadVnpt-hash-header" else v) for k, v in headers]
+
+
+def rewritten(request: Recorded, doc_id: str) -> list[tuple[str, str]]:
+    """The request with the recorded docId replaced by the one the hub assigned."""
+    return resigned(request, {RECORDED_DOC_ID: doc_id})
 
 
 def signed_part(request: Recorded, doc_id: str) -> list[tuple[str, str]]:
@@ -91,9 +99,11 @@ class Replay:
         self.doc_id = RECORDED_DOC_ID
 
     def send(self, request: Recorded) -> httpx.Response:
-        headers = rewritten(request, self.doc_id)
+        return self.post(request.path, rewritten(request, self.doc_id), request.body)
+
+    def post(self, path: str, headers: list[tuple[str, str]], body: bytes) -> httpx.Response:
         wire = [(k.encode(), v.encode()) for k, v in headers if k.lower() not in _TRANSPORT]
-        return self.http.post(request.path, headers=wire, content=request.body)
+        return self.http.post(path, headers=wire, content=body)
 
 
 @pytest.fixture
@@ -208,3 +218,32 @@ def test_a_repeated_legacy_signature_repeats_only_its_signed_values(replay: Repl
 
     r = replay.http.post("/deleteAgency", headers=wire, content=b"{}")
     assert r.json()["code"] == "AUTH_FRESH_SIGNATURE_REQUIRED" and r.status_code == 403
+
+
+def test_the_sdks_second_document_is_read_and_acknowledged_under_one_signature(
+    replay: Replay,
+) -> None:
+    """What the SDK sends after the recorded session for a second document: its header map
+    still holds ``status: done`` from the first ``updateStatus``, so ``getEdoc`` of the second
+    document and its ``updateStatus`` carry the same signed headers (those of request 4 with
+    the new ``docId``). Both must be served, in that order."""
+    send, listed, get, done, *_ = load_session()
+    first = ok(replay.send(send))["DocId"]
+    # a second package from the same client object: same timestamp, its own hash-file
+    body = send.body.replace(b"PRO-TEST-CASE1", b"PRO-TEST-CASE2")
+    recorded_hash = send.header("XroadVnpt-hash-file")
+    new_hash = hash_file_forms(hashlib.sha256(body[:-2]).digest())[1]
+    second = ok(replay.post("/sendEdoc", resigned(send, {recorded_hash: new_hash}), body))
+    assert second["code"] == "ACCEPTED" and second["DocId"] != first
+    replay.hub.dispatch_now()
+    assert {i["docId"] for i in ok(replay.send(listed))["data"]} == {first, second["DocId"]}
+
+    replay.doc_id = first
+    ok(replay.send(get))
+    ok(replay.send(done))
+    # the second document: request 4's map with the new docId, for getEdoc then updateStatus
+    leftover = rewritten(done, second["DocId"])
+    package = base64.b64decode(ok(replay.post("/getEdoc", leftover, b"{}"))["data"])
+    assert b"PRO-TEST-CASE2" in package
+    ok(replay.post("/updateStatus", leftover, b"{}"))
+    assert ok(replay.post("/getReceivedEdocList", leftover, b""))["data"] == []

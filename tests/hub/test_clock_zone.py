@@ -140,6 +140,12 @@ def test_a_client_on_utc_is_refused_with_the_zone_and_hub_time_until_its_zone_is
 
     listed = json.loads(cli("system", "list", "--json").stdout)
     assert [(r["system_id"], r["clock_zone"]) for r in listed] == [("qlvb.utc", "UTC")]
+    # registering again (new credentials) keeps the zone unless told otherwise
+    again = json.loads(cli("system", "add", "qlvb.utc", "--agency", H41, "--json").stdout)
+    assert again["clock_zone"] == "UTC" and again["secret"] != secret
+    again = cli("system", "add", "qlvb.utc", "--agency", H41, "--clock-zone", "Asia/Bangkok")
+    [row] = json.loads(cli("system", "list", "--json").stdout)
+    assert row["clock_zone"] == "Asia/Bangkok"
 
 
 def test_any_iana_zone_daylight_saving_included(cli: Cli, http: TestClient) -> None:

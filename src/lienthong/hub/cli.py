@@ -36,10 +36,11 @@ DataDir = typer.Option(
 )
 JsonOut = typer.Option(False, "--json", help="In JSON / print JSON")
 ClockZone = typer.Option(
-    "Asia/Ho_Chi_Minh",
+    None,
     "--clock-zone",
     help="Múi giờ đồng hồ của hệ thống, dùng để kiểm tra XroadVnpt-timestamp / the zone of "
-    "the system's clock, for the freshness of XroadVnpt-timestamp (IANA name, e.g. UTC)",
+    "the system's clock, for the freshness of XroadVnpt-timestamp (IANA name, e.g. UTC; "
+    "default: Asia/Ho_Chi_Minh, or the zone it has when registered again)",
 )
 
 err = Console(stderr=True)
@@ -398,7 +399,7 @@ def system_add(
         "--peer",
         help="Trục ngang hàng chuyển tiếp / a peer hub relaying for its own agencies",
     ),
-    clock_zone: str = ClockZone,
+    clock_zone: str | None = ClockZone,
     data_dir: Path | None = DataDir,
     json_out: bool = JsonOut,
 ) -> None:

@@ -495,10 +495,11 @@ def add_system(
     name: str = "",
     legacy_sdk: bool = False,
     callback_url: str | None = None,
-    clock_zone: str = DEFAULT_CLOCK_ZONE,
+    clock_zone: str | None = None,
 ) -> NewSystem:
-    """Register a system (or re-register: new credentials, new agency list)."""
-    zone = checked_clock_zone(clock_zone)
+    """Register a system (or re-register: new credentials, new agency list). Without
+    ``clock_zone`` a new system gets Vietnam's zone and an existing one keeps its own."""
+    zone = None if clock_zone is None else checked_clock_zone(clock_zone)
     if not system_id.strip():
         raise HubError(
             "SYSTEM_ID_REQUIRED",
@@ -530,7 +531,7 @@ def add_system(
     system.api_key_hash = hash_api_key(api_key)
     system.legacy_sdk = legacy_sdk
     system.callback_url = callback_url
-    system.clock_zone = zone
+    system.clock_zone = zone or system.clock_zone or DEFAULT_CLOCK_ZONE
     system.active = True
     session.flush()
     session.execute(delete(SystemAgency).where(SystemAgency.system_id == system_id))
@@ -540,7 +541,7 @@ def add_system(
         session,
         event=audit.Event.SYSTEM_CHANGED,
         system_id=system_id,
-        detail={"agencies": codes, "legacy_sdk": legacy_sdk, "clock_zone": zone},
+        detail={"agencies": codes, "legacy_sdk": legacy_sdk, "clock_zone": system.clock_zone},
     )
     return NewSystem(system=system, secret=secret, api_key=api_key)
 

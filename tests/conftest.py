@@ -36,12 +36,6 @@ from support import (
     samples_path,
 )
 
-def sdk_session_path() -> Path:
-    """The recorded session of the official SDK 2.0.1 (``sdk-2.0.1/session.jsonl`` beside
-    the official samples; its README explains it)."""
-    return samples_path().parent / "sdk-2.0.1" / "session.jsonl"
-
-
 # --------------------------------------------------------------------------- samples
 
 

@@ -77,6 +77,12 @@ def samples_path() -> Path:
     return REPO_ROOT.parent / "shared" / "interop" / "vdxp-samples"
 
 
+def sdk_session_path() -> Path:
+    """The recorded session of the official SDK 2.0.1 (``sdk-2.0.1/session.jsonl`` beside
+    the official samples; its README explains it)."""
+    return samples_path().parent / "sdk-2.0.1" / "session.jsonl"
+
+
 def _apply(obj: Any, overrides: dict[str, Any]) -> Any:
     for key, value in overrides.items():
         if not hasattr(obj, key):

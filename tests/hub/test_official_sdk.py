@@ -29,13 +29,13 @@ from typing import Any
 import pytest
 import uvicorn
 
-from conftest import REPO_ROOT
 from lienthong.devnet.network import free_port
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import DocumentCode, Organization
 from lienthong.hub import audit, directory
 from lienthong.hub.http.app import create_app
 from lienthong.hub.runtime import Hub
+from support import REPO_ROOT
 
 JARS_ENV = "LIENTHONG_SDK_JARS"
 REPO_ENV = "LIENTHONG_SDK_REPO"

@@ -23,11 +23,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import sdk_session_path
 from lienthong.hub import audit, directory
 from lienthong.hub.http.app import create_app
 from lienthong.hub.runtime import Hub
 from lienthong.protocol.xroad import hash_file_forms
+from support import sdk_session_path
 
 SECRETS = {"sdkA": "A7TKG/r2gOKTEpe1MhWx6zw8O4JfzN0K", "sdkB": "B8ULH/s3hPLUFqf2NiXy7ax9P5KgaO1L"}
 AGENCIES = {"sdkA": "002.00.20.H13", "sdkB": "000.00.15.H51"}

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import Any, Literal
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -83,14 +83,15 @@ def create_app(hub: Hub, *, start_worker: bool = True, surface: Surface | None =
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", ())[1:])
+        problems = [_request_problem(e) for e in exc.errors()]
+        first = problems[0] if problems else _request_problem({})
         error = HubError(
-            "REQUEST_INVALID",
-            f"Yêu cầu không hợp lệ ở {field or 'yêu cầu'}: {first.get('msg', '')}",
-            f"Invalid request at {field or 'request'}: {first.get('msg', '')}",
-            field=field,
+            first["code"],
+            first["message_vi"],
+            first["message_en"],
+            field=first["field"],
             status=422,
+            details={"problems": problems},
         )
         return await _hub_error(request, error)
 
@@ -192,6 +193,28 @@ def run(servers: list[uvicorn.Server]) -> None:
 def serve(hub: Hub) -> None:
     """``lienthong hub serve``: the hub's listeners until interrupted."""
     run(listeners(hub))
+
+
+def _request_problem(error: Any) -> dict[str, str]:
+    """One problem of a request refused by its declared shape, in both languages (the
+    validator's own English text goes to ``detail`` only)."""
+    field = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+    expected = (error.get("ctx") or {}).get("expected")
+    if error.get("type") == "literal_error" and expected:
+        one_of = expected.replace("'", "").replace(" or ", ", ")
+        vi = f"Giá trị không hợp lệ ở {field}: phải là một trong {one_of}"
+        en = f"Invalid value at {field}: must be one of {one_of}"
+    elif error.get("type") == "missing":
+        vi, en = f"Thiếu trường {field}", f"The field {field} is missing"
+    else:
+        vi, en = f"Giá trị không hợp lệ ở {field}", f"Invalid value at {field}"
+    return {
+        "code": "REQUEST_INVALID",
+        "field": field,
+        "message_vi": vi,
+        "message_en": en,
+        "detail": str(error.get("msg", "")),
+    }
 
 
 def _outbox_gauge(session: Session) -> str:

@@ -44,11 +44,18 @@ def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def _hub(data_dir: Path | None) -> Iterator[Any]:
-    """The hub's database (migrated), for commands that work on a hub's data."""
+def _hub(data_dir: Path | None, *, create: bool = False, json_out: bool = False) -> Iterator[Any]:
+    """The hub's database (migrated), for commands that work on a hub's data. Only the
+    commands that set a hub up (``create``: adding agencies, systems, peers, operators)
+    create an empty hub where there is none; the others refuse a folder that holds no hub
+    and say where they looked (exit 2)."""
     from lienthong.hub.runtime import Database
 
-    database = Database(_settings(data_dir))
+    settings = _settings(data_dir)
+    try:
+        database = Database(settings) if create else Database.existing(settings)
+    except HubError as exc:
+        raise fail(exc.to_dict(), json_out) from None
     try:
         yield database
     finally:
@@ -94,7 +101,7 @@ def prune(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
     LIENTHONG_DELIVERY_LIFETIME_DAYS, delete outbox entries done more than
     LIENTHONG_OUTBOX_RETENTION_DAYS ago, forget stale signatures. Messages, payloads and the
     audit chain are kept (it stays verifiable: ``audit verify``)."""
-    with _hub(data_dir) as hub:
+    with _hub(data_dir, json_out=json_out) as hub:
         result = hub.prune(via="cli")
         settings = hub.settings
     data = {
@@ -177,7 +184,7 @@ def agency_add(
     from lienthong.hub import directory
 
     try:
-        with _hub(data_dir) as hub, hub.session() as s:
+        with _hub(data_dir, create=True) as hub, hub.session() as s:
             agency = directory.add_agency(
                 s,
                 code=code,
@@ -188,6 +195,7 @@ def agency_add(
                 old_code=old_code,
                 nonstandard=nonstandard,
                 via_peer=via,
+                parent_must_exist=True,
             )
             level = agency.level if agency.level is not None else "? (không chuẩn / non-standard)"
             err.print(f"Đã lưu / saved: {agency.code} — {agency.name} (cấp / level {level})")
@@ -212,7 +220,7 @@ def agency_import(file: Path, data_dir: Path | None = DataDir) -> None:
         ) from None
     except HubError as exc:
         raise _fail(exc) from None
-    with _hub(data_dir) as hub, hub.session() as s, Progress(console=err) as progress:
+    with _hub(data_dir, create=True) as hub, hub.session() as s, Progress(console=err) as progress:
         task = progress.add_task("Nhập / importing", total=len(rows))
         result = directory.import_agencies(
             s, rows=rows, progress=lambda n: progress.advance(task, n)
@@ -249,7 +257,7 @@ def agency_sync(
     from lienthong.client.vdxp import VdxpClient, VdxpClientError
     from lienthong.hub import directory, federation
 
-    with _hub(data_dir) as hub:
+    with _hub(data_dir, create=True) as hub:
         with hub.session() as s:
             since = 0 if full else directory.last_synced_version(s, source=hub_url)
         try:
@@ -296,7 +304,7 @@ def agency_register_up(
     from lienthong.client.vdxp import VdxpClient, VdxpClientError
     from lienthong.hub import directory
 
-    with _hub(data_dir) as hub, hub.session() as s:
+    with _hub(data_dir, json_out=json_out) as hub, hub.session() as s:
         rows = directory.registration_rows(s, under=under)
     done, refused = [], []
     with VdxpClient(hub_url, system_id, secret) as client:
@@ -340,7 +348,7 @@ def agency_list(
     """Liệt kê, tìm cơ quan / list or search agencies."""
     from lienthong.hub import directory
 
-    with _hub(data_dir) as hub, hub.session() as s:
+    with _hub(data_dir, json_out=json_out) as hub, hub.session() as s:
         rows = directory.search_agencies(s, query=query, limit=limit)
         data = [
             {
@@ -400,7 +408,7 @@ def system_add(
     from lienthong.hub import directory
 
     try:
-        with _hub(data_dir) as hub, hub.session() as s:
+        with _hub(data_dir, create=True) as hub, hub.session() as s:
             new = directory.add_system(
                 s,
                 system_id=system_id,
@@ -457,7 +465,7 @@ def audit_verify(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> N
     intact, 1 naming the first tampered record."""
     from lienthong.hub import audit
 
-    with _hub(data_dir) as hub, hub.session() as s:
+    with _hub(data_dir, json_out=json_out) as hub, hub.session() as s:
         result = audit.verify(s)
     if json_out:
         dump(result.__dict__)
@@ -517,7 +525,7 @@ def peer_add(
         )
         raise typer.Exit(1)
     try:
-        with _hub(data_dir) as hub, hub.session() as s:
+        with _hub(data_dir, create=True) as hub, hub.session() as s:
             peer = federation.add_peer(
                 s,
                 peer_id=peer_id,
@@ -571,7 +579,7 @@ def deadletter_list(
                 field="target_type",
             )
         )
-    with _hub(data_dir) as hub:
+    with _hub(data_dir, json_out=json_out) as hub:
         page = hub.read(
             deadletters.dead_letter_page,
             target_type=target_type,
@@ -647,7 +655,7 @@ def operator_add(name: str, data_dir: Path | None = DataDir, json_out: bool = Js
     from lienthong.hub import operators
 
     try:
-        with _hub(data_dir) as hub, hub.session() as s:
+        with _hub(data_dir, create=True) as hub, hub.session() as s:
             new = operators.add_operator(s, name=name)
             operator = new.operator.name
     except HubError as exc:
@@ -668,7 +676,7 @@ def operator_list(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> 
     """Liệt kê người vận hành / list operators (never their keys)."""
     from lienthong.hub import operators
 
-    with _hub(data_dir) as hub:
+    with _hub(data_dir, json_out=json_out) as hub:
         rows = [
             {"name": o.name, "created_at": o.created_at.isoformat(timespec="seconds")}
             for o in hub.read(operators.list_operators)

@@ -16,13 +16,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import OperationalError
 
 from lienthong.core import db
 from lienthong.core.blobstore import BlobStore, blob_store_from_url
+from lienthong.core.db import redact_url
 from lienthong.core.sealing import Keyring, load_key_file
 from lienthong.edxml.attachments import Limits
 from lienthong.hub import retention, sealed
+from lienthong.hub.errors import HubError
 from lienthong.hub.metrics import Metrics
 from lienthong.hub.outbox import queue
 from lienthong.hub.outbox.dispatch import dispatch_pending, pending_dispatch
@@ -110,6 +113,49 @@ class Database(db.Database):
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @classmethod
+    def existing(cls, settings: Settings) -> Database:
+        """The database of a hub that exists already — for commands that read or change a
+        hub's data: a folder (or database) holding no hub is refused, naming where it was
+        looked for, instead of an empty hub being created there."""
+        url = settings.effective_database_url
+        sqlite_file = _sqlite_file(url)
+        if sqlite_file is not None:
+            found = sqlite_file.is_file()
+            engine = None
+        else:
+            engine = db.make_engine(url)
+            try:
+                found = inspect(engine).has_table("alembic_version")
+            except OperationalError:
+                engine.dispose()
+                raise
+        if not found:
+            if engine is not None:
+                engine.dispose()
+            raise no_hub_here(settings)
+        return cls(settings, engine=engine)
+
+
+def no_hub_here(settings: Settings) -> HubError:
+    folder = settings.data_dir.resolve()
+    if settings.database_url:
+        where_vi = f"cơ sở dữ liệu {redact_url(settings.database_url)} chưa có trục nào"
+        where_en = f"the database {redact_url(settings.database_url)} holds no hub"
+    else:
+        where_vi = f"thư mục {folder} không chứa trục nào (không có hub.db)"
+        where_en = f"the folder {folder} holds no hub (no hub.db)"
+    return HubError(
+        "HUB_NOT_FOUND",
+        f"Không tìm thấy trục: {where_vi}. Chạy lệnh ở thư mục của trục, hoặc chỉ rõ bằng "
+        "--data-dir / LIENTHONG_DATA_DIR (LIENTHONG_DATABASE_URL, LIENTHONG_CONFIG)",
+        f"No hub found: {where_en}. Run the command where the hub's data is, or name it with "
+        "--data-dir / LIENTHONG_DATA_DIR (LIENTHONG_DATABASE_URL, LIENTHONG_CONFIG)",
+        field="data_dir",
+        status=404,
+        details={"data_dir": str(folder)},
+    )
 
 
 class Hub(Database):

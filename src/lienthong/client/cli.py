@@ -145,7 +145,7 @@ def fetch(
     hub: str = HubUrl,
     api_key: str = ApiKey,
 ) -> None:
-    """Tải gói tin / fetch a package to a file (``lienthong edxml extract`` takes its
+    """Tải gói tin / fetch a package to a file ("lienthong edxml extract" takes its
     attachments out)."""
     c = _client(hub, api_key)
     data = _client_call(lambda: c.fetch(message_id))

@@ -504,7 +504,7 @@ def peer_add(
     """Thêm hoặc sửa trục ngang hàng / add or update a peer hub route.
 
     The peer's id must be its hub id (hops are recorded by hub id): when the peer answers,
-    its ``/healthz`` is checked and a different id is refused."""
+    its /healthz is checked and a different id is refused."""
     import httpx
 
     from lienthong.hub import federation
@@ -567,7 +567,7 @@ def deadletter_list(
     json_out: bool = JsonOut,
 ) -> None:
     """Thư chết: gói tin không chuyển được / relays and pushes given up, with their typed
-    reason (the same records as ``GET /api/admin/v1/deadletters``)."""
+    reason (the same records as GET /api/admin/v1/deadletters)."""
     from lienthong.hub import deadletters
 
     if target_type not in (None, "relay", "push", "report"):
@@ -605,7 +605,7 @@ def deadletter_list(
 @deadletter_app.command("show")
 def deadletter_show(entry_id: int, data_dir: Path | None = DataDir) -> None:
     """Chi tiết một thư chết / one dead letter: target, reason, times, the message's sender
-    and recipients (JSON, like ``GET /api/admin/v1/deadletters/{id}``)."""
+    and recipients (JSON, like GET /api/admin/v1/deadletters/{id})."""
     from lienthong.hub import deadletters
 
     try:
@@ -619,7 +619,7 @@ def deadletter_show(entry_id: int, data_dir: Path | None = DataDir) -> None:
 @deadletter_app.command("replay")
 def deadletter_replay(entry_id: int, data_dir: Path | None = DataDir) -> None:
     """Gửi lại một thư chết / put a dead letter back in the queue (written to the audit
-    log, ``via: cli``)."""
+    log, "via: cli")."""
     import getpass
 
     from lienthong.hub import deadletters

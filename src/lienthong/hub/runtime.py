@@ -31,7 +31,8 @@ from lienthong.hub.outbox import queue
 from lienthong.hub.outbox.dispatch import dispatch_pending, pending_dispatch
 from lienthong.hub.outbox.relay import Relayer
 from lienthong.hub.settings import Settings
-from lienthong.pki.credentials import load_trust
+from lienthong.pki.credentials import PkiError, load_trust
+from lienthong.pki.crl_refresh import crls_from_ca, refresh_trust_dir
 
 log = logging.getLogger("lienthong.hub")
 T = TypeVar("T")
@@ -176,6 +177,7 @@ class Hub(Database):
             spool_dir=str(self.tmp_dir),
         )
         self.trust_dir = settings.trust_dir or settings.data_dir / "trust"
+        self.refresh_crls_from_ca()
         self._trust_loaded = self._trust_stamp()
         self.trust = load_trust(self.trust_dir)
         self._last_housekeeping = 0.0
@@ -253,7 +255,24 @@ class Hub(Database):
         pruned = self.prune(batches=5)
         if pruned.total:
             log.info("hub.pruned", extra=pruned.__dict__)
+        self.refresh_crls_from_ca()
         self.reload_trust_if_changed()
+
+    def refresh_crls_from_ca(self) -> list[str]:
+        """When this hub publishes a lienthong CA's CRLs (``LIENTHONG_CA_DIR``), copy the
+        newer ones into its own trust folder: a revocation reaches this hub's verdicts
+        within a minute, with nothing for the operator to do. Returns the issuers updated."""
+        ca_dir = self.settings.ca_dir
+        if ca_dir is None or not self.trust_dir.is_dir():
+            return []
+        try:
+            updated = refresh_trust_dir(self.trust_dir, crls_from_ca(ca_dir))
+        except (PkiError, OSError) as exc:
+            log.warning("trust.crl_refresh_failed", extra={"from": str(ca_dir), "error": str(exc)})
+            return []
+        if updated:
+            log.info("trust.crls_refreshed", extra={"from": str(ca_dir), "issuers": updated})
+        return updated
 
     # ------------------------------------------------------------------ backpressure
 

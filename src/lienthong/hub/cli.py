@@ -155,6 +155,62 @@ def rotate_key(data_dir: Path | None = DataDir) -> None:
         )
 
 
+@hub_app.command("backup")
+def hub_backup(
+    dest: Path = typer.Argument(..., help="Thư mục sao lưu / backup folder"),
+    data_dir: Path | None = DataDir,
+    json_out: bool = JsonOut,
+) -> None:
+    """Sao lưu trục đang chạy (SQLite) / back up a hub while it runs (SQLite): a consistent
+    database snapshot, the payloads it refers to (checked), the trust folder. Again into the
+    same folder copies only new payloads. Exit 1 if a payload is missing or damaged."""
+    from lienthong.hub import backup
+
+    try:
+        report = backup.backup(_settings(data_dir), dest)
+    except HubError as exc:
+        raise fail(exc.to_dict(), json_out) from None
+    if json_out:
+        dump({"ok": report.ok, **report.__dict__})
+    else:
+        err.print(
+            f"Đã sao lưu / backed up → {report.folder}: {report.messages} gói tin / messages, "
+            f"{report.payloads} tệp / payloads ({report.payloads_copied} mới / new), "
+            f"nhật ký / audit {report.audit_records} bản ghi / records"
+        )
+        for key in report.missing_payloads:
+            err.print(f"[red]Thiếu hoặc hỏng / missing or damaged[/]: {key}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@hub_app.command("restore")
+def hub_restore(
+    source: Path = typer.Argument(..., help="Thư mục sao lưu / backup folder"),
+    data_dir: Path | None = DataDir,
+    json_out: bool = JsonOut,
+) -> None:
+    """Khôi phục bản sao lưu vào một thư mục mới / restore a backup into a new data folder,
+    then check it (audit chain intact, every payload present). Exit 1 if the check fails."""
+    from lienthong.hub import backup
+
+    try:
+        report = backup.restore(source, _settings(data_dir))
+    except HubError as exc:
+        raise fail(exc.to_dict(), json_out) from None
+    if json_out:
+        dump({"ok": report.ok, **report.__dict__})
+    else:
+        state = "[green]toàn vẹn / intact[/]" if report.audit_ok else "[red]HỎNG / BROKEN[/]"
+        err.print(
+            f"Đã khôi phục / restored → {report.folder}: {report.messages} gói tin / messages, "
+            f"nhật ký / audit {state} ({report.audit_records}), thiếu / missing "
+            f"{len(report.payloads_missing)}"
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 # ------------------------------------------------------------------------------ agencies
 
 

@@ -40,7 +40,18 @@ err = Console(stderr=True)
 
 
 def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
-    return Settings.load(data_dir=data_dir, **overrides)
+    try:
+        return Settings.load(data_dir=data_dir, **overrides)
+    except (OSError, ValueError) as exc:
+        raise fail(
+            {
+                "code": "HUB_SETTINGS_INVALID",
+                "field": "LIENTHONG_CONFIG",
+                "message_vi": f"Cấu hình không hợp lệ: {exc}",
+                "message_en": f"Invalid settings: {exc}",
+            },
+            False,
+        ) from None
 
 
 @contextmanager
@@ -80,8 +91,8 @@ def serve(
     from lienthong.hub.http.app import serve as serve_http
     from lienthong.hub.runtime import Hub
 
-    jsonlog.configure()
     settings = _settings(data_dir, host=host, port=port)
+    jsonlog.configure(settings.log_level)
     hub = Hub(settings)
     err.print(
         f"lienthong hub: dữ liệu / data {settings.data_dir.resolve()}, "

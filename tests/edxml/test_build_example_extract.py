@@ -110,4 +110,7 @@ def test_extract_writes_every_attachment_under_a_safe_name(
 def test_extract_of_an_unreadable_package_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.edxml"
     bad.write_bytes(b"<edXML>broken")
-    assert run("edxml", "extract", bad, "-o", tmp_path / "out").exit_code == 2
+    result = run("edxml", "extract", bad, "-o", tmp_path / "out", "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["code"].startswith("EDXML_")
+    assert not (tmp_path / "out").exists()

@@ -6,6 +6,7 @@ hub up still create it; ``agency add --parent`` refuses a parent not in the dire
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,16 @@ def test_agency_add_refuses_an_unknown_parent(tmp_path: Path) -> None:
         folder,
     )
     assert known.exit_code == 0, known.output
+
+
+def test_a_database_that_does_not_answer_is_named_without_its_password(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://hub:bi-mat-123@127.0.0.1:{port}/lienthong"
+    result = run("audit", "verify", "--json", env={"LIENTHONG_DATABASE_URL": url})
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "HUB_DATABASE_UNREACHABLE"
+    assert f"127.0.0.1:{port}/lienthong" in error["message_en"]
+    assert "bi-mat-123" not in result.output

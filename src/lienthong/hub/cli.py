@@ -60,6 +60,9 @@ def _hub(data_dir: Path | None, *, create: bool = False, json_out: bool = False)
     commands that set a hub up (``create``: adding agencies, systems, peers, operators)
     create an empty hub where there is none; the others refuse a folder that holds no hub
     and say where they looked (exit 2)."""
+    from sqlalchemy.exc import OperationalError
+
+    from lienthong.core.db import redact_url
     from lienthong.hub.runtime import Database
 
     settings = _settings(data_dir)
@@ -67,6 +70,18 @@ def _hub(data_dir: Path | None, *, create: bool = False, json_out: bool = False)
         database = Database(settings) if create else Database.existing(settings)
     except HubError as exc:
         raise fail(exc.to_dict(), json_out) from None
+    except OperationalError as exc:
+        where = redact_url(settings.effective_database_url)
+        reason = str(exc.orig or exc).splitlines()[0]
+        raise fail(
+            {
+                "code": "HUB_DATABASE_UNREACHABLE",
+                "field": "database_url",
+                "message_vi": f"Không mở được cơ sở dữ liệu {where}: {reason}",
+                "message_en": f"Cannot open the database {where}: {reason}",
+            },
+            json_out,
+        ) from None
     try:
         yield database
     finally:

@@ -18,7 +18,6 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
-from conftest import new_edoc
 from lienthong.cli import app
 from lienthong.client import cli as client_cli
 from lienthong.client.rest import HubClient
@@ -27,6 +26,7 @@ from lienthong.edxml.model import DocumentCode, Organization
 from lienthong.hub import directory
 from lienthong.hub.http.app import create_app
 from lienthong.hub.runtime import Hub
+from support import new_edoc
 
 H41 = "000.00.00.H41"
 G22 = "000.00.00.G22"

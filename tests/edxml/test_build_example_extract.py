@@ -12,11 +12,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
-from conftest import PDF_BYTES
 from lienthong.cli import app
 from lienthong.edxml.builder import build
 from lienthong.edxml.model import Attachment, Edoc
 from lienthong.edxml.parser import parse
+from support import PDF_BYTES
 
 
 def run(*args: str | Path) -> Result:

@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
-from conftest import new_edoc
 from lienthong.cli import app
 from lienthong.client.rest import HubClient, HubClientError
 from lienthong.core.blobstore import LocalBlobStore
@@ -32,6 +31,7 @@ from lienthong.hub import directory, sealed
 from lienthong.hub.models import Message, System
 from lienthong.hub.runtime import Database, Hub
 from lienthong.hub.settings import Settings
+from support import new_edoc
 
 SENDER = "000.00.12.H41"
 RECIPIENT = "000.00.00.G22"

@@ -30,7 +30,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from conftest import new_attachment, new_edoc
 from lienthong.client.vdxp import VdxpClient
 from lienthong.devnet.network import free_port, start_server
 from lienthong.edxml.builder import build
@@ -38,6 +37,7 @@ from lienthong.edxml.model import DocumentCode
 from lienthong.hub import directory
 from lienthong.hub.runtime import Hub
 from lienthong.hub.settings import Settings
+from support import new_attachment, new_edoc
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = REPO / "deploy" / "nginx" / "lienthong-hub.conf"
@@ -51,7 +51,7 @@ def _nginx() -> str | None:
 
 
 pytestmark = pytest.mark.skipif(
-    _nginx() is None, reason="nginx is not installed (scripts/install-system-packages.sh installs it)"
+    _nginx() is None, reason="nginx missing (scripts/install-system-packages.sh installs it)"
 )
 
 

@@ -223,6 +223,14 @@ def test_the_plain_timeline_shows_reasons_statuses_and_events(cli: Cli) -> None:
     assert "06 Hoàn thành xử lý" in out  # the business status, explained
     assert "Xong" in out  # the status received, with its description
     assert "accepted" in out and "delivered" in out  # audit events
+    # times in Vietnam time, dd/mm/yyyy, not the hub's UTC ISO strings
+    assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}", out)
+    assert "+00:00" not in out
+
+
+def test_times_are_shown_in_vietnam_time() -> None:
+    assert client_cli._local("2026-12-04T17:30:05+00:00") == "05/12/2026 00:30:05"
+    assert client_cli._local("2026-12-04T17:30:05") == "05/12/2026 00:30:05"  # naive = UTC
 
 
 def test_status_help_explains_every_code() -> None:

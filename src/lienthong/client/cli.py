@@ -12,6 +12,7 @@ the hub's code, the field at fault and every problem; ``--json`` prints
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -215,6 +216,23 @@ def status(
     err.print(f"{result['code']}: {result['message_id']} ({wanted} {label.vi} / {label.en})")
 
 
+#: Vietnam's time (no daylight saving): what people read, as dd/mm/yyyy (DESIGN §6.8).
+VIETNAM = timezone(timedelta(hours=7))
+
+
+def _local(at: str | None) -> str:
+    """An ISO time from the hub, shown in Vietnam time as ``dd/mm/yyyy HH:MM:SS``."""
+    if not at:
+        return ""
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M:%S")
+
+
 def _status_label(code: str | None) -> str:
     if not code:
         return ""
@@ -244,7 +262,7 @@ def _show_timeline(data: dict[str, Any]) -> None:
     out.print(f"  Nơi gửi / from: {m.get('from', '')}   Số, ký hiệu: {number}", markup=False)
     if m.get("subject"):
         out.print(f"  Trích yếu / subject: {m['subject']}", markup=False)
-    out.print(f"  Tiếp nhận / accepted: {m.get('accepted_at', '')}", markup=False)
+    out.print(f"  Tiếp nhận / accepted: {_local(m.get('accepted_at'))}", markup=False)
     sig = m.get("signatures") or {}
     if sig.get("package") or sig.get("pdf"):
         out.print(
@@ -252,7 +270,7 @@ def _show_timeline(data: dict[str, Any]) -> None:
             f"PDF {sig.get('pdf') or '-'}",
             markup=False,
         )
-    table = Table("Nơi nhận", "Trạng thái", "Nghiệp vụ", "Lỗi / lý do", "Cập nhật")
+    table = Table("Nơi nhận", "Trạng thái", "Nghiệp vụ", "Lỗi / lý do", "Cập nhật (giờ VN)")
     for r in data.get("recipients", []):
         reason = " ".join(x for x in (r.get("failure_code"), r.get("failure_reason")) if x)
         table.add_row(
@@ -260,7 +278,7 @@ def _show_timeline(data: dict[str, Any]) -> None:
             r["state"],
             _status_label(r.get("business_status")),
             reason,
-            r.get("updated_at") or "",
+            _local(r.get("updated_at")),
         )
     out.print(table)
     if data.get("statuses"):
@@ -270,7 +288,7 @@ def _show_timeline(data: dict[str, Any]) -> None:
                 _status_label(s.get("status_code")),
                 s.get("from") or "",
                 s.get("description") or "",
-                s.get("at") or "",
+                _local(s.get("at")),
             )
         out.print(st)
     if data.get("events"):
@@ -281,7 +299,7 @@ def _show_timeline(data: dict[str, Any]) -> None:
                 e.get("event") or "",
                 e.get("agency") or "",
                 e.get("system") or "",
-                e.get("at") or "",
+                _local(e.get("at")),
             )
         out.print(ev)
 

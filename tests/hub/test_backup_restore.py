@@ -35,7 +35,9 @@ from support import new_edoc
 
 SENDER = "000.00.12.H41"
 RECIPIENT = "000.00.00.G22"
-TOTAL = 80
+BEFORE = 20  # documents accepted before the backup starts
+AFTER = 10  # and after it ended, while the hub keeps taking them
+MAX_DOCUMENTS = 2000  # a bound, never reached: the test stops the sender
 
 
 def cli(*args: str | Path) -> Result:
@@ -59,11 +61,14 @@ def test_backup_while_documents_flow_then_restore_into_a_new_folder(tmp_path: Pa
     url = f"http://127.0.0.1:{port}"
     accepted: list[tuple[str, float]] = []  # (message id, when its 201 arrived)
     failures: list[BaseException] = []
+    stop = threading.Event()
 
-    def send_all() -> None:
+    def send_until_stopped() -> None:  # documents keep flowing until the test says stop
         try:
             with HubClient(url, key) as client:
-                for n in range(TOTAL):
+                for n in range(MAX_DOCUMENTS):
+                    if stop.is_set():
+                        return
                     package = build(new_edoc(code=DocumentCode(str(1000 + n), "STTTT-VP")))
                     result = client.send(package)
                     accepted.append((result["message_id"], time.monotonic()))
@@ -72,26 +77,32 @@ def test_backup_while_documents_flow_then_restore_into_a_new_folder(tmp_path: Pa
 
     try:
         wait_ready(url, proc=proc)
-        sender = threading.Thread(target=send_all)
+        sender = threading.Thread(target=send_until_stopped)
         sender.start()
-        while len(accepted) < TOTAL // 4 and sender.is_alive():
+        while len(accepted) < BEFORE and sender.is_alive():
             time.sleep(0.01)
         started = time.monotonic()
         backup_dir = tmp_path / "backup"
         backed = cli("hub", "backup", backup_dir, "--data-dir", data, "--json")
-        still_flowing = len(accepted) < TOTAL
+        ended = time.monotonic()
+        while len([at for _, at in accepted if at > ended]) < AFTER and sender.is_alive():
+            time.sleep(0.01)  # a few more documents after the backup, then stop
+        still_flowing = sender.is_alive()
+        stop.set()
         sender.join(timeout=120)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert not failures, failures
+    assert still_flowing, "documents were sent during and after the backup"
     assert backed.exit_code == 0, backed.output
     report = json.loads(backed.stdout)
     assert report["ok"] is True and report["missing_payloads"] == []
     before = {mid for mid, at in accepted if at < started}
-    assert len(before) >= TOTAL // 4
-    assert still_flowing, "the backup ran while documents were still being sent"
-    assert TOTAL // 4 <= report["messages"] <= TOTAL
+    after = {mid for mid, at in accepted if at > ended}
+    total = len(accepted)
+    assert len(before) >= BEFORE and len(after) >= AFTER
+    assert len(before) <= report["messages"] <= total - len(after)
     # uvicorn re-raises SIGTERM after its graceful shutdown (systemd counts it as clean)
     assert proc.returncode in (0, -signal.SIGTERM)
     assert b'"hub.stopped"' in log.read_bytes()  # a clean, logged shutdown
@@ -130,8 +141,8 @@ def test_backup_while_documents_flow_then_restore_into_a_new_folder(tmp_path: Pa
     again = cli("hub", "backup", backup_dir, "--data-dir", data, "--json")
     assert again.exit_code == 0, again.output
     second = json.loads(again.stdout)
-    assert second["messages"] == TOTAL
-    assert second["payloads_copied"] == TOTAL - report["messages"]
+    assert second["messages"] == total
+    assert second["payloads_copied"] == total - report["messages"]
 
     # a restore never overwrites a hub
     refused = cli("hub", "restore", backup_dir, "--data-dir", restored)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import configparser
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,22 @@ def test_a_misspelt_setting_in_the_file_is_refused(tmp_path: Path) -> None:
         app, ["audit", "verify"], env={"LIENTHONG_CONFIG": str(config), "LIENTHONG_DATA_DIR": None}
     )
     assert result.exit_code == 2 and "HUB_SETTINGS_INVALID" in result.output
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze missing")
+def test_systemd_finds_nothing_to_say_about_the_units(tmp_path: Path) -> None:
+    """``systemd-analyze verify`` on the units (with this checkout's ``lienthong`` in place
+    of /opt/lienthong's): an unknown directive or a bad value would be reported."""
+    here = Path(sys.executable).parent / "lienthong"
+    for unit in (DEPLOY / "systemd").iterdir():
+        text = unit.read_text(encoding="utf-8")
+        (tmp_path / unit.name).write_text(
+            text.replace("/opt/lienthong/.venv/bin/lienthong", str(here)), encoding="utf-8"
+        )
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *sorted(str(p) for p in tmp_path.iterdir())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr

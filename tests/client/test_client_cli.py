@@ -228,6 +228,16 @@ def test_the_plain_timeline_shows_reasons_statuses_and_events(cli: Cli) -> None:
     assert "+00:00" not in out
 
 
+def test_the_plain_inbox_shows_when_and_which_status(cli: Cli) -> None:
+    message_id = _delivered(cli)
+    assert cli.run("vpcp", "status", message_id, "5").exit_code == 0
+    cli.hub.dispatch_now()
+    inbox = cli.run("stttt", "inbox", "--kind", "status")
+    assert inbox.exit_code == 0, inbox.output
+    assert "status 05" in inbox.output
+    assert re.search(r"\d{2}/\d{2}/\d{4}", inbox.output)
+
+
 def test_times_are_shown_in_vietnam_time() -> None:
     assert client_cli._local("2026-12-04T17:30:05+00:00") == "05/12/2026 00:30:05"
     assert client_cli._local("2026-12-04T17:30:05") == "05/12/2026 00:30:05"  # naive = UTC

@@ -127,15 +127,18 @@ def inbox(
     if json_out:
         dump(items)
         return
-    table = Table("Mã gói tin", "Loại", "Nơi gửi", "Nơi nhận", "Số, ký hiệu", "Trích yếu")
+    table = Table(
+        "Mã gói tin", "Loại", "Nơi gửi", "Nơi nhận", "Số, ký hiệu", "Trích yếu", "Tiếp nhận"
+    )
     for i in items:
         table.add_row(
             i["message_id"],
-            i["kind"],
+            i["kind"] if i["kind"] == "edoc" else f"status {i.get('status_code') or ''}",
             i["sender"],
             i["recipient"],
             f"{i.get('code_number') or ''}/{i.get('code_notation') or ''}",
             i.get("subject") or "",
+            _local(i.get("accepted_at")),
         )
     Console().print(table)
 

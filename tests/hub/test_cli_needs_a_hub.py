@@ -25,6 +25,7 @@ CLEAN_ENV: dict[str, str | None] = {
 
 READERS = [
     ("audit", "verify"),
+    ("hub", "prune"),
     ("deadletter", "list"),
     ("deadletter", "show", "1"),
     ("deadletter", "replay", "1"),
@@ -43,9 +44,10 @@ def run(*args: str, env: dict[str, str | None] | None = None) -> Result:
 
 @pytest.mark.parametrize("command", READERS, ids=lambda c: " ".join(c))
 def test_a_command_reading_a_hub_refuses_a_folder_without_one(
-    command: tuple[str, ...], tmp_path: Path
+    command: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "not-a-hub"
+    monkeypatch.chdir(tmp_path)  # `agency export out.json` writes nothing here either
     result = run(*command, "--data-dir", str(folder))
     assert result.exit_code == 2, result.output
     flat = "".join(result.output.split())  # rich wraps long paths
@@ -53,6 +55,7 @@ def test_a_command_reading_a_hub_refuses_a_folder_without_one(
     assert "".join(str(folder.resolve()).split()) in flat
     assert "--data-dir" in flat and "LIENTHONG_DATA_DIR" in flat
     assert not folder.exists(), "nothing is created where no hub was"
+    assert not (tmp_path / "out.json").exists()
 
 
 def test_audit_verify_in_the_default_folder_names_it_and_creates_nothing(

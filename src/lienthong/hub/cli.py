@@ -126,7 +126,7 @@ def prune(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
     it every minute): expire deliveries never acknowledged within
     LIENTHONG_DELIVERY_LIFETIME_DAYS, delete outbox entries done more than
     LIENTHONG_OUTBOX_RETENTION_DAYS ago, forget stale signatures. Messages, payloads and the
-    audit chain are kept (it stays verifiable: ``audit verify``)."""
+    audit chain are kept (it stays verifiable: "audit verify")."""
     with _hub(data_dir, json_out=json_out) as hub:
         result = hub.prune(via="cli")
         settings = hub.settings

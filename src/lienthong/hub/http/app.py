@@ -9,7 +9,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Literal
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lienthong.core.version import python_version, version
 from lienthong.hub.errors import HubError
 from lienthong.hub.http import admin, docs, rest, vdxp
+from lienthong.hub.http.deps import request_problem
 from lienthong.hub.http.limits import BodyLimit
 from lienthong.hub.metrics import Metrics, header
 from lienthong.hub.models import OutboxEntry
@@ -109,8 +110,8 @@ def create_app(hub: Hub, *, start_worker: bool = True, surface: Surface | None =
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [_request_problem(e) for e in exc.errors()]
-        first = problems[0] if problems else _request_problem({})
+        problems = [request_problem(e) for e in exc.errors()]
+        first = problems[0] if problems else request_problem({})
         error = HubError(
             first["code"],
             first["message_vi"],
@@ -265,28 +266,6 @@ class RequestTiming:
         except Exception:
             observe(500)
             raise
-
-
-def _request_problem(error: Any) -> dict[str, str]:
-    """One problem of a request refused by its declared shape, in both languages (the
-    validator's own English text goes to ``detail`` only)."""
-    field = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
-    expected = (error.get("ctx") or {}).get("expected")
-    if error.get("type") == "literal_error" and expected:
-        one_of = expected.replace("'", "").replace(" or ", ", ")
-        vi = f"Giá trị không hợp lệ ở {field}: phải là một trong {one_of}"
-        en = f"Invalid value at {field}: must be one of {one_of}"
-    elif error.get("type") == "missing":
-        vi, en = f"Thiếu trường {field}", f"The field {field} is missing"
-    else:
-        vi, en = f"Giá trị không hợp lệ ở {field}", f"Invalid value at {field}"
-    return {
-        "code": "REQUEST_INVALID",
-        "field": field,
-        "message_vi": vi,
-        "message_en": en,
-        "detail": str(error.get("msg", "")),
-    }
 
 
 def _outbox_gauge(session: Session) -> str:

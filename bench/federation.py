@@ -893,12 +893,13 @@ def check_counters(expected: dict[str, int], counters: dict[str, dict[str, int]]
 
 
 def relay_failures(hubs: Hubs) -> list[str]:
-    """The failed relay/push attempts the hubs logged (``relay.failed``), counted."""
+    """The failed relay/push attempts the hubs logged (``relay.failed``, retried, and
+    ``relay.refused``, for good), counted."""
     seen: Counter[str] = Counter()
     for hub in HUBS:
         with contextlib.suppress(OSError):
             for line in hubs.log(hub).read_text(encoding="utf-8", errors="replace").splitlines():
-                if '"relay.failed"' not in line:
+                if '"relay.failed"' not in line and '"relay.refused"' not in line:
                     continue
                 with contextlib.suppress(ValueError):
                     e = json.loads(line)

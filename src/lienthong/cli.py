@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from lienthong.client.cli import register as register_client_commands
+from lienthong.core.version import python_version, version
 from lienthong.edxml.cli import code_command, edxml_app
 from lienthong.hub.cli import register as register_hub_commands
 from lienthong.office.cli import office_app
@@ -27,6 +28,25 @@ app.add_typer(verify_app, name="verify")
 register_hub_commands(app)
 register_client_commands(app)
 app.add_typer(office_app, name="office")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"lienthong {version()} (Python {python_version()})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_show_version,
+        is_eager=True,
+        help="In phiên bản / print the version",
+    ),
+) -> None:
+    """lienthong — trục liên thông văn bản điện tử / national e-document exchange."""
 
 
 def main() -> None:

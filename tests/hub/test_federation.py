@@ -334,9 +334,13 @@ def test_dead_letters_are_listed_shown_and_replayed_from_the_cli(tmp_path: Path)
 
 
 def test_a_package_the_peer_refuses_for_good_goes_to_dead_letters_and_the_rest_flows(
-    net: Net,
+    net: Net, caplog: pytest.LogCaptureFixture
 ) -> None:
+    import logging
+
     from fpdf import FPDF
+
+    caplog.set_level(logging.INFO, logger="lienthong.hub")
 
     from lienthong.edxml.attachments import Blob
     from lienthong.edxml.model import Attachment
@@ -375,6 +379,12 @@ def test_a_package_the_peer_refuses_for_good_goes_to_dead_letters_and_the_rest_f
         commune.timeline(g["message_id"])["recipients"][0]["state"] == "relayed" for g in good
     )
     assert len(HubClient(net.n_url, net.ministry_key).inbox(kind="edoc")) == 3
+    # given up for good: an operator must look, so it is logged as a warning, and counted
+    warned = {r.msg for r in caplog.records if r.levelno == logging.WARNING}
+    assert {"relay.refused", "relay.dead_letter"} <= warned
+    assert 'lienthong_relay_dead_total{code="HUB_SIGNATURE_REQUIRED"} 1' in (
+        net.provincial.metrics.render().splitlines()
+    )
 
 
 def test_a_document_revoked_before_it_left_is_not_relayed(net: Net) -> None:

@@ -735,7 +735,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cli_init_issue_list_revoke(tmp_path: Path, cli_env: None) -> None:
     ca_dir = str(tmp_path / "ca")
-    result = run("init", "--dir", ca_dir, "--password", "ca-bí-mật-1", "--json")
+    result = run("init", "--dir", ca_dir, "--ca-password", "ca-bí-mật-1", "--json")
     assert result.exit_code == 0, result.output
     data = as_json(result)
     assert data["ok"] and data["encrypted"] is True
@@ -840,7 +840,7 @@ def test_cli_init_issue_list_revoke(tmp_path: Path, cli_env: None) -> None:
 
 def test_cli_errors_exit_2_without_traceback(tmp_path: Path, cli_env: None) -> None:
     ca_dir = str(tmp_path / "ca")
-    assert run("init", "--dir", ca_dir, "--password", "đúng").exit_code == 0
+    assert run("init", "--dir", ca_dir, "--ca-password", "đúng").exit_code == 0
 
     result = run("init", "--dir", ca_dir)
     assert result.exit_code == 2

@@ -8,12 +8,48 @@ import httpx
 
 
 class HubClientError(Exception):
-    def __init__(self, code: str, message_vi: str, message_en: str, http_status: int) -> None:
+    """What the hub answered when it refused a call (its ``error`` body: stable code, field
+    at fault, messages, details such as every problem of an invalid package), or why it
+    could not be reached (``http_status`` 0, code ``HUB_UNREACHABLE``)."""
+
+    def __init__(
+        self,
+        code: str,
+        message_vi: str,
+        message_en: str,
+        http_status: int,
+        *,
+        field: str = "",
+        details: dict[str, Any] | None = None,
+        url: str = "",
+    ) -> None:
         super().__init__(f"[{code}] {message_en}")
         self.code = code
         self.message_vi = message_vi
         self.message_en = message_en
         self.http_status = http_status
+        self.field = field
+        self.details = details or {}
+        self.url = url
+
+    @property
+    def refused(self) -> bool:
+        """The hub answered and said no (4xx) — as opposed to no answer or a server error."""
+        return 400 <= self.http_status < 500
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "code": self.code,
+            "field": self.field,
+            "message_vi": self.message_vi,
+            "message_en": self.message_en,
+            "http_status": self.http_status,
+        }
+        if self.details:
+            out["details"] = self.details
+        if self.url:
+            out["url"] = self.url
+        return out
 
 
 class HubClient:
@@ -25,7 +61,8 @@ class HubClient:
         http: httpx.Client | None = None,
         timeout: float = 60.0,
     ) -> None:
-        self._base = base_url.rstrip("/") + "/api/v1"
+        self._root = base_url.rstrip("/")
+        self._base = self._root + "/api/v1"
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._own = http is None
         self._http = http or httpx.Client(timeout=timeout)
@@ -45,24 +82,39 @@ class HubClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {**self._headers, **kwargs.pop("headers", {})}
+        url = self._base + path
         try:
-            response = self._http.request(method, self._base + path, headers=headers, **kwargs)
+            response = self._http.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
+            reason = str(exc) or type(exc).__name__
             raise HubClientError(
-                "TRANSPORT", f"Không kết nối được trục: {exc}", f"Cannot reach the hub: {exc}", 0
+                "HUB_UNREACHABLE",
+                f"Không kết nối được trục tại {self._root} ({reason}); kiểm tra --hub hoặc "
+                "biến LIENTHONG_HUB_URL",
+                f"Cannot reach the hub at {self._root} ({reason}); check --hub or "
+                "LIENTHONG_HUB_URL",
+                0,
+                url=url,
             ) from None
         if response.status_code >= 400:
             try:
                 error = response.json()["error"]
                 raise HubClientError(
-                    error["code"], error["message_vi"], error["message_en"], response.status_code
+                    error["code"],
+                    error["message_vi"],
+                    error["message_en"],
+                    response.status_code,
+                    field=error.get("field") or "",
+                    details=error.get("details") or {},
+                    url=url,
                 )
             except (ValueError, KeyError, TypeError):
                 raise HubClientError(
                     f"HTTP_{response.status_code}",
-                    response.text[:200],
-                    response.text[:200],
+                    f"Trục trả lời HTTP {response.status_code} tại {url}: {response.text[:200]}",
+                    f"The hub answered HTTP {response.status_code} at {url}: {response.text[:200]}",
                     response.status_code,
+                    url=url,
                 ) from None
         return response
 
@@ -117,17 +169,23 @@ class HubClient:
         self,
         message_id: str,
         *,
-        agency: str,
+        agency: str | None = None,
         status_code: str,
         description: str = "",
         staff: dict[str, str] | None = None,
+        recipient: str | None = None,
     ) -> dict[str, Any]:
-        body = {
-            "agency": agency,
+        """Report a processing status; ``agency`` may be left out when the system serves
+        exactly one party of the document (the hub picks it)."""
+        body: dict[str, Any] = {
             "status_code": status_code,
             "description": description,
             "staff": staff,
         }
+        if agency:
+            body["agency"] = agency
+        if recipient:
+            body["recipient"] = recipient
         data: dict[str, Any] = self._request(
             "POST", f"/messages/{message_id}/status", json=body
         ).json()

@@ -24,15 +24,23 @@ def load(
     coerce: Callable[[str, Any], Any] = lambda _name, value: value,
 ) -> T:
     """An instance of the dataclass ``cls`` from those sources; ``coerce(field, value)``
-    turns text into the field's type (and refuses bad values with ``ValueError``). Fields
-    named ``extra`` are never read from the environment."""
+    turns text into the field's type (and refuses bad values with ``ValueError``); a name in
+    the file that is no field is refused too. Fields named ``extra`` are never read from
+    the environment or the file."""
     env = dict(os.environ if environ is None else environ)
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     values: dict[str, Any] = {}
     config = env.get(f"{prefix}CONFIG")
     if config:
         with open(config, "rb") as fh:
-            values.update(tomllib.load(fh))
+            from_file = tomllib.load(fh)
+        unknown = sorted(set(from_file) - (names - {"extra"}))
+        if unknown:  # a misspelt setting would otherwise be ignored without a word
+            raise ValueError(
+                f"{config}: unknown setting(s) {', '.join(unknown)}; "
+                f"valid: {', '.join(sorted(names - {'extra'}))}"
+            )
+        values.update(from_file)
     for name in names - {"extra"}:
         raw = env.get(prefix + name.upper())
         if raw is not None:

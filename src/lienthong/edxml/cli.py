@@ -105,16 +105,81 @@ def validate_command(
         raise typer.Exit(EXIT_INVALID)
 
 
-@edxml_app.command("build")
+#: What ``edxml build --example`` prints: a realistic specification to start from (the
+#: shape of ``inspect --json``). Its attachment is read from ``cong-van-215.pdf`` beside the
+#: specification file.
+EXAMPLE_SPEC: dict[str, Any] = {
+    "kind": "edoc",
+    "from": {
+        "organ_id": "000.00.12.H41",
+        "organization_in_charge": "UBND tỉnh Nghệ An",
+        "organ_name": "Sở Thông tin và Truyền thông tỉnh Nghệ An",
+        "organ_add": "Số 16 Trường Thi, Thành phố Vinh, Tỉnh Nghệ An",
+        "email": "stttt@nghean.gov.vn",
+        "telephone": "0238 3598 555",
+    },
+    "to": [
+        {
+            "organ_id": "000.00.00.G22",
+            "organization_in_charge": "Chính phủ",
+            "organ_name": "Văn phòng Chính phủ",
+            "email": "vpcp@chinhphu.vn",
+        }
+    ],
+    "code": {"number": "215", "notation": "STTTT-VP"},
+    "promulgation": {"place": "Nghệ An", "date": "2024-03-05"},
+    "document_type": {"type": 1, "type_detail": 0, "type_name": "Công văn"},
+    "subject": "V/v triển khai kết nối trục liên thông văn bản quốc gia",
+    "content": "Đề nghị các đơn vị hoàn thành kết nối trước ngày 31/3/2024.",
+    "signer": {
+        "competence": "KT. GIÁM ĐỐC",
+        "position": "Phó Giám đốc",
+        "full_name": "Lê Văn Hùng",
+    },
+    "priority": 1,
+    "other_info": {"promulgation_amount": 3, "page_amount": 2},
+    "attachments": [
+        {
+            "path": "cong-van-215.pdf",
+            "name": "Công văn 215-STTTT-VP.pdf",
+            "description": "Bản ký số",
+            "content_type": "application/pdf",
+        }
+    ],
+}
+
+_BUILD_HELP = """Tạo gói tin từ đặc tả JSON / build a package from a JSON specification.
+
+The specification has the shape of `inspect --json` (start from `--example`). Each
+`attachments[].path` is read relative to the specification file's folder. Left out,
+`document_id` is derived as `OrganId,yyyy/MM/dd,number/notation` (from `from.organ_id`,
+`promulgation.date`, `code`), a first `trace` entry and the business block of a new document
+are added; `signature` and `warnings` (from inspect) are ignored. Exit 1 when the package
+breaks a rule (every violation listed), 2 when the specification cannot be read."""
+
+
+@edxml_app.command("build", help=_BUILD_HELP)
 def build_command(
-    spec: Path = typer.Argument(..., help="Đặc tả JSON / JSON specification"),
-    out: Path = typer.Option(..., "-o", "--output", help="Tệp .edxml ghi ra / output file"),
+    spec: Path | None = typer.Argument(None, help="Đặc tả JSON / JSON specification"),
+    out: Path | None = typer.Option(None, "-o", "--output", help="Tệp .edxml ghi ra / output file"),
+    example: bool = typer.Option(
+        False, "--example", help="In một đặc tả mẫu / print an example specification"
+    ),
 ) -> None:
-    """Tạo gói tin từ đặc tả JSON (cùng dạng với inspect --json) / build a package from a
-    JSON specification shaped like ``inspect --json``."""
     from lienthong.edxml.builder import BuildError, write
     from lienthong.edxml.view import from_spec
 
+    if example:
+        dump(EXAMPLE_SPEC)
+        return
+    if spec is None or out is None:
+        raise _fail(
+            EdxmlError.of(
+                Code.SPEC_INVALID,
+                detail="give a specification and -o OUTPUT (or --example to print one)",
+            ),
+            False,
+        )
     try:
         data = json.loads(spec.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -152,6 +217,98 @@ def _directory_codes(path: Path) -> set[str]:
         if rows and "code" not in rows[0]:
             raise ValueError("the CSV file has no 'code' column")
     return {str(r.get("code") or "").strip() for r in rows if isinstance(r, dict)} - {""}
+
+
+@edxml_app.command("extract")
+def extract_command(
+    file: Path = typer.Argument(..., help="Tệp .edxml / the .edxml file"),
+    out_dir: Path = typer.Option(
+        ..., "-o", "--output-dir", help="Thư mục ghi tệp đính kèm / folder for the attachments"
+    ),
+    force: bool = typer.Option(False, "--force", help="Ghi đè / overwrite existing files"),
+    json_out: bool = typer.Option(False, "--json", help="In JSON / print JSON"),
+) -> None:
+    """Lấy tệp đính kèm ra khỏi gói tin / write a package's attachments to a folder
+    (decoded, unzipped as the hub delivers them; names reduced to a plain file name). Exit
+    1 when an attachment could not be decoded (the others are written), 2 when the package
+    cannot be read or a file exists (without --force)."""
+    from lienthong.edxml.parser import parse
+
+    try:
+        package = parse(file)
+    except EdxmlError as exc:
+        raise _fail(exc, json_out) from None
+    written: list[dict[str, Any]] = []
+    broken: list[dict[str, Any]] = []
+    try:
+        attachments = getattr(package, "attachments", [])
+        names = _file_names([a.name for a in attachments])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for index, (att, name) in enumerate(zip(attachments, names, strict=True), start=1):
+            if att.content is None:
+                broken.append(
+                    {
+                        "index": index,
+                        "name": att.name,
+                        **(att.problem.to_dict() if att.problem else {}),
+                    }
+                )
+                continue
+            target = out_dir / name
+            if target.exists() and not force:
+                raise _fail(
+                    EdxmlError.of(Code.OUTPUT_UNWRITABLE, detail=f"{target} exists (use --force)"),
+                    json_out,
+                )
+            try:
+                with target.open("wb") as fh:
+                    for chunk in att.content.chunks():
+                        fh.write(chunk)
+            except OSError as exc:
+                raise _fail(
+                    EdxmlError.of(Code.OUTPUT_UNWRITABLE, detail=f"{target}: {exc.strerror}"),
+                    json_out,
+                ) from None
+            written.append(
+                {
+                    "index": index,
+                    "name": att.name,
+                    "path": str(target),
+                    "size": att.content.size,
+                    "sha256": att.content.sha256,
+                }
+            )
+    finally:
+        package.close()
+    if json_out:
+        dump({"ok": not broken, "written": written, "problems": broken})
+    else:
+        console = Console(stderr=True, highlight=False)
+        for w in written:
+            console.print(f"{w['path']} ({w['size']} bytes)", markup=False)
+        for b in broken:
+            console.print(f"[red]#{b['index']} {b.get('name') or ''}: {b.get('code', '')}[/]")
+        console.print(f"Đã ghi / written: {len(written)} tệp / file(s) → {out_dir}")
+    if broken:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _file_names(declared: list[str | None]) -> list[str]:
+    """Plain, distinct file names for the attachments: no folder part, no hidden or empty
+    name (``../../etc/passwd`` → ``passwd``), a number added to repeats."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(declared, start=1):
+        name = (raw or "").replace("\\", "/").split("/")[-1].strip().lstrip(".")
+        name = "".join(c for c in name if c.isprintable()) or f"attachment-{i}"
+        stem, dot, ext = name.rpartition(".")
+        candidate, n = name, 1
+        while candidate.lower() in seen:
+            n += 1
+            candidate = f"{stem} ({n}).{ext}" if dot and stem else f"{name} ({n})"
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
 
 
 def _show_problems(problems: list[Problem]) -> None:

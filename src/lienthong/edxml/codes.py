@@ -100,6 +100,16 @@ class StatusCode(_StrCode):
         return member
 
 
+def status_code_alias(value: str) -> str | None:
+    """The status code meant by ``value``: ``"3"`` and ``" 03 "`` are ``"03"``; ``None``
+    when it is no known code."""
+    value = value.strip()
+    if value.isascii() and value.isdigit() and len(value) <= 2:
+        value = value.zfill(2)
+    code = StatusCode.from_wire(value)
+    return code.value if code else None
+
+
 class BusinessDocType(_IntCode):
     """``Bussiness/BussinessDocType``."""
 

@@ -118,9 +118,7 @@ def _from(cls: type[Any], data: Any, path: str) -> Any:
     known = {f.name for f in fields(cls)}
     unknown = set(data) - known
     if unknown:
-        raise EdxmlError.of(
-            Code.SPEC_INVALID, path, detail=f"{path}: unknown field(s) {', '.join(sorted(unknown))}"
-        )
+        raise EdxmlError.of(Code.SPEC_INVALID, path, detail=_unknown(path, unknown, known))
     lists = {f.name for f in fields(cls) if "list[" in str(f.type)}
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
@@ -324,10 +322,16 @@ def from_spec(spec: dict[str, Any], base_dir: str | os.PathLike[str] = ".") -> P
 def _only(data: dict[str, Any], allowed: set[str], path: str) -> None:
     unknown = set(data) - allowed
     if unknown:
-        where = f"{path}: " if path else ""
-        raise EdxmlError.of(
-            Code.SPEC_INVALID, path, detail=f"{where}unknown field(s) {', '.join(sorted(unknown))}"
-        )
+        raise EdxmlError.of(Code.SPEC_INVALID, path, detail=_unknown(path, unknown, allowed))
+
+
+def _unknown(path: str, unknown: set[str], allowed: set[str]) -> str:
+    """``code: unknown field(s) code_number; valid fields: notation, number``."""
+    where = f"{path}: " if path else ""
+    return (
+        f"{where}unknown field(s) {', '.join(sorted(unknown))}; "
+        f"valid fields: {', '.join(sorted(allowed))}"
+    )
 
 
 def _opt(data: dict[str, Any], name: str, path: str) -> str | None:

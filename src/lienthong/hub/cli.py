@@ -47,15 +47,48 @@ err = Console(stderr=True)
 
 
 def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
-    return Settings.load(data_dir=data_dir, **overrides)
+    try:
+        return Settings.load(data_dir=data_dir, **overrides)
+    except (OSError, ValueError) as exc:
+        raise fail(
+            {
+                "code": "HUB_SETTINGS_INVALID",
+                "field": "LIENTHONG_CONFIG",
+                "message_vi": f"Cấu hình không hợp lệ: {exc}",
+                "message_en": f"Invalid settings: {exc}",
+            },
+            False,
+        ) from None
 
 
 @contextmanager
-def _hub(data_dir: Path | None) -> Iterator[Any]:
-    """The hub's database (migrated), for commands that work on a hub's data."""
+def _hub(data_dir: Path | None, *, create: bool = False, json_out: bool = False) -> Iterator[Any]:
+    """The hub's database (migrated), for commands that work on a hub's data. Only the
+    commands that set a hub up (``create``: adding agencies, systems, peers, operators)
+    create an empty hub where there is none; the others refuse a folder that holds no hub
+    and say where they looked (exit 2)."""
+    from sqlalchemy.exc import OperationalError
+
+    from lienthong.core.db import redact_url
     from lienthong.hub.runtime import Database
 
-    database = Database(_settings(data_dir))
+    settings = _settings(data_dir)
+    try:
+        database = Database(settings) if create else Database.existing(settings)
+    except HubError as exc:
+        raise fail(exc.to_dict(), json_out) from None
+    except OperationalError as exc:
+        where = redact_url(settings.effective_database_url)
+        reason = str(exc.orig or exc).splitlines()[0]
+        raise fail(
+            {
+                "code": "HUB_DATABASE_UNREACHABLE",
+                "field": "database_url",
+                "message_vi": f"Không mở được cơ sở dữ liệu {where}: {reason}",
+                "message_en": f"Cannot open the database {where}: {reason}",
+            },
+            json_out,
+        ) from None
     try:
         yield database
     finally:
@@ -80,8 +113,8 @@ def serve(
     from lienthong.hub.http.app import serve as serve_http
     from lienthong.hub.runtime import Hub
 
-    jsonlog.configure()
     settings = _settings(data_dir, host=host, port=port)
+    jsonlog.configure(settings.log_level)
     hub = Hub(settings)
     err.print(
         f"lienthong hub: dữ liệu / data {settings.data_dir.resolve()}, "
@@ -100,8 +133,8 @@ def prune(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> None:
     it every minute): expire deliveries never acknowledged within
     LIENTHONG_DELIVERY_LIFETIME_DAYS, delete outbox entries done more than
     LIENTHONG_OUTBOX_RETENTION_DAYS ago, forget stale signatures. Messages, payloads and the
-    audit chain are kept (it stays verifiable: ``audit verify``)."""
-    with _hub(data_dir) as hub:
+    audit chain are kept (it stays verifiable: "audit verify")."""
+    with _hub(data_dir, json_out=json_out) as hub:
         result = hub.prune(via="cli")
         settings = hub.settings
     data = {
@@ -155,6 +188,62 @@ def rotate_key(data_dir: Path | None = DataDir) -> None:
         )
 
 
+@hub_app.command("backup")
+def hub_backup(
+    dest: Path = typer.Argument(..., help="Thư mục sao lưu / backup folder"),
+    data_dir: Path | None = DataDir,
+    json_out: bool = JsonOut,
+) -> None:
+    """Sao lưu trục đang chạy (SQLite) / back up a hub while it runs (SQLite): a consistent
+    database snapshot, the payloads it refers to (checked), the trust folder. Again into the
+    same folder copies only new payloads. Exit 1 if a payload is missing or damaged."""
+    from lienthong.hub import backup
+
+    try:
+        report = backup.backup(_settings(data_dir), dest)
+    except HubError as exc:
+        raise fail(exc.to_dict(), json_out) from None
+    if json_out:
+        dump({"ok": report.ok, **report.__dict__})
+    else:
+        err.print(
+            f"Đã sao lưu / backed up → {report.folder}: {report.messages} gói tin / messages, "
+            f"{report.payloads} tệp / payloads ({report.payloads_copied} mới / new), "
+            f"nhật ký / audit {report.audit_records} bản ghi / records"
+        )
+        for key in report.missing_payloads:
+            err.print(f"[red]Thiếu hoặc hỏng / missing or damaged[/]: {key}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@hub_app.command("restore")
+def hub_restore(
+    source: Path = typer.Argument(..., help="Thư mục sao lưu / backup folder"),
+    data_dir: Path | None = DataDir,
+    json_out: bool = JsonOut,
+) -> None:
+    """Khôi phục bản sao lưu vào một thư mục mới / restore a backup into a new data folder,
+    then check it (audit chain intact, every payload present). Exit 1 if the check fails."""
+    from lienthong.hub import backup
+
+    try:
+        report = backup.restore(source, _settings(data_dir))
+    except HubError as exc:
+        raise fail(exc.to_dict(), json_out) from None
+    if json_out:
+        dump({"ok": report.ok, **report.__dict__})
+    else:
+        state = "[green]toàn vẹn / intact[/]" if report.audit_ok else "[red]HỎNG / BROKEN[/]"
+        err.print(
+            f"Đã khôi phục / restored → {report.folder}: {report.messages} gói tin / messages, "
+            f"nhật ký / audit {state} ({report.audit_records}), thiếu / missing "
+            f"{len(report.payloads_missing)}"
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 # ------------------------------------------------------------------------------ agencies
 
 
@@ -184,7 +273,7 @@ def agency_add(
     from lienthong.hub import directory
 
     try:
-        with _hub(data_dir) as hub, hub.session() as s:
+        with _hub(data_dir, create=True) as hub, hub.session() as s:
             agency = directory.add_agency(
                 s,
                 code=code,
@@ -195,6 +284,7 @@ def agency_add(
                 old_code=old_code,
                 nonstandard=nonstandard,
                 via_peer=via,
+                parent_must_exist=True,
             )
             level = agency.level if agency.level is not None else "? (không chuẩn / non-standard)"
             err.print(f"Đã lưu / saved: {agency.code} — {agency.name} (cấp / level {level})")
@@ -219,7 +309,7 @@ def agency_import(file: Path, data_dir: Path | None = DataDir) -> None:
         ) from None
     except HubError as exc:
         raise _fail(exc) from None
-    with _hub(data_dir) as hub, hub.session() as s, Progress(console=err) as progress:
+    with _hub(data_dir, create=True) as hub, hub.session() as s, Progress(console=err) as progress:
         task = progress.add_task("Nhập / importing", total=len(rows))
         result = directory.import_agencies(
             s, rows=rows, progress=lambda n: progress.advance(task, n)
@@ -256,7 +346,7 @@ def agency_sync(
     from lienthong.client.vdxp import VdxpClient, VdxpClientError
     from lienthong.hub import directory, federation
 
-    with _hub(data_dir) as hub:
+    with _hub(data_dir, create=True) as hub:
         with hub.session() as s:
             since = 0 if full else directory.last_synced_version(s, source=hub_url)
         try:
@@ -303,7 +393,7 @@ def agency_register_up(
     from lienthong.client.vdxp import VdxpClient, VdxpClientError
     from lienthong.hub import directory
 
-    with _hub(data_dir) as hub, hub.session() as s:
+    with _hub(data_dir, json_out=json_out) as hub, hub.session() as s:
         rows = directory.registration_rows(s, under=under)
     done, refused = [], []
     with VdxpClient(hub_url, system_id, secret) as client:
@@ -347,7 +437,7 @@ def agency_list(
     """Liệt kê, tìm cơ quan / list or search agencies."""
     from lienthong.hub import directory
 
-    with _hub(data_dir) as hub, hub.session() as s:
+    with _hub(data_dir, json_out=json_out) as hub, hub.session() as s:
         rows = directory.search_agencies(s, query=query, limit=limit)
         data = [
             {
@@ -408,7 +498,7 @@ def system_add(
     from lienthong.hub import directory
 
     try:
-        with _hub(data_dir) as hub, hub.session() as s:
+        with _hub(data_dir, create=True) as hub, hub.session() as s:
             new = directory.add_system(
                 s,
                 system_id=system_id,
@@ -513,7 +603,7 @@ def audit_verify(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> N
     intact, 1 naming the first tampered record."""
     from lienthong.hub import audit
 
-    with _hub(data_dir) as hub, hub.session() as s:
+    with _hub(data_dir, json_out=json_out) as hub, hub.session() as s:
         result = audit.verify(s)
     if json_out:
         dump(result.__dict__)
@@ -552,7 +642,7 @@ def peer_add(
     """Thêm hoặc sửa trục ngang hàng / add or update a peer hub route.
 
     The peer's id must be its hub id (hops are recorded by hub id): when the peer answers,
-    its ``/healthz`` is checked and a different id is refused."""
+    its /healthz is checked and a different id is refused."""
     import httpx
 
     from lienthong.hub import federation
@@ -573,7 +663,7 @@ def peer_add(
         )
         raise typer.Exit(1)
     try:
-        with _hub(data_dir) as hub, hub.session() as s:
+        with _hub(data_dir, create=True) as hub, hub.session() as s:
             peer = federation.add_peer(
                 s,
                 peer_id=peer_id,
@@ -615,7 +705,7 @@ def deadletter_list(
     json_out: bool = JsonOut,
 ) -> None:
     """Thư chết: gói tin không chuyển được / relays and pushes given up, with their typed
-    reason (the same records as ``GET /api/admin/v1/deadletters``)."""
+    reason (the same records as GET /api/admin/v1/deadletters)."""
     from lienthong.hub import deadletters
 
     if target_type not in (None, "relay", "push", "report"):
@@ -627,7 +717,7 @@ def deadletter_list(
                 field="target_type",
             )
         )
-    with _hub(data_dir) as hub:
+    with _hub(data_dir, json_out=json_out) as hub:
         page = hub.read(
             deadletters.dead_letter_page,
             target_type=target_type,
@@ -653,7 +743,7 @@ def deadletter_list(
 @deadletter_app.command("show")
 def deadletter_show(entry_id: int, data_dir: Path | None = DataDir) -> None:
     """Chi tiết một thư chết / one dead letter: target, reason, times, the message's sender
-    and recipients (JSON, like ``GET /api/admin/v1/deadletters/{id}``)."""
+    and recipients (JSON, like GET /api/admin/v1/deadletters/{id})."""
     from lienthong.hub import deadletters
 
     try:
@@ -667,7 +757,7 @@ def deadletter_show(entry_id: int, data_dir: Path | None = DataDir) -> None:
 @deadletter_app.command("replay")
 def deadletter_replay(entry_id: int, data_dir: Path | None = DataDir) -> None:
     """Gửi lại một thư chết / put a dead letter back in the queue (written to the audit
-    log, ``via: cli``)."""
+    log, "via: cli")."""
     import getpass
 
     from lienthong.hub import deadletters
@@ -703,7 +793,7 @@ def operator_add(name: str, data_dir: Path | None = DataDir, json_out: bool = Js
     from lienthong.hub import operators
 
     try:
-        with _hub(data_dir) as hub, hub.session() as s:
+        with _hub(data_dir, create=True) as hub, hub.session() as s:
             new = operators.add_operator(s, name=name)
             operator = new.operator.name
     except HubError as exc:
@@ -724,7 +814,7 @@ def operator_list(data_dir: Path | None = DataDir, json_out: bool = JsonOut) -> 
     """Liệt kê người vận hành / list operators (never their keys)."""
     from lienthong.hub import operators
 
-    with _hub(data_dir) as hub:
+    with _hub(data_dir, json_out=json_out) as hub:
         rows = [
             {"name": o.name, "created_at": o.created_at.isoformat(timespec="seconds")}
             for o in hub.read(operators.list_operators)

@@ -115,8 +115,11 @@ def add_agency(
     active: bool = True,
     nonstandard: bool = False,
     via_peer: str | None = None,
+    parent_must_exist: bool = False,
 ) -> Agency:
-    """Create or update an agency. The parent defaults to the code's structural parent.
+    """Create or update an agency. The parent defaults to the code's structural parent;
+    with ``parent_must_exist`` a parent named explicitly must be in the directory (an
+    operator's typo; imports may list children before their parents).
 
     An identifier outside the standard form is refused unless ``nonstandard`` says it is
     meant (``nonstandard=True``); ``via_peer`` (non-standard only) names the peer hub
@@ -166,6 +169,14 @@ def add_agency(
         )
     if parent_code:
         parent_code = canonical_code(parent_code)
+        if parent_must_exist and find_agency(session, code=parent_code) is None:
+            raise HubError(
+                "DIRECTORY_PARENT_UNKNOWN",
+                f"Cơ quan cấp trên {parent_code} không có trong danh bạ: thêm nó trước",
+                f"The parent agency {parent_code} is not in the directory: add it first",
+                field="parent_code",
+                status=422,
+            )
     elif parsed.parent is not None:
         parent_code = parsed.parent.canonical
     agency = session.get(Agency, parsed.canonical)

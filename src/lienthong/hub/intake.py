@@ -451,6 +451,10 @@ def receive(
     hub.metrics.inc(
         "lienthong_accepted_total" if not result.duplicate else "lienthong_duplicates_total"
     )
+    if not result.duplicate:
+        for o in result.recipients:
+            if o.failure_code:
+                hub.metrics.inc(f'lienthong_recipient_failures_total{{code="{o.failure_code}"}}')
     log.info(
         "package.duplicate" if result.duplicate else "package.accepted",
         extra={

@@ -395,18 +395,22 @@ def status_package(
     *,
     system: System,
     message_id: str,
-    agency: str,
+    agency: str | None,
     status_code: str,
     description: str = "",
     staff: dict[str, str] | None = None,
     recipient: str | None = None,
 ) -> bytes:
     """The status package (edXML) a system sends about a message it is a party of, as the
-    agency ``agency``. Statuses 01–06, 15, 16 from a recipient go back to the document's
-    sender; 13 (the sender asks for the document back) goes to the named recipient (which may
-    be left out when the document had a single recipient)."""
+    agency ``agency`` — which may be left out when the system serves exactly one party of
+    the document on the reporting side (a recipient for 01–06, 15, 16; the sender for 13).
+    Statuses 01–06, 15, 16 from a recipient go back to the document's sender; 13 (the sender
+    asks for the document back) goes to the named recipient (which may be left out when the
+    document had a single recipient)."""
     timeline(session, system=system, message_id=message_id)  # authorises
     original = _message_for(session, message_id)
+    if agency is None:
+        agency = _reporting_agency(session, system=system, original=original, code=status_code)
     reporter = directory.get_agency(session, code=agency)
     addressee = original.sender_code
     parties = (
@@ -464,3 +468,31 @@ def status_package(
         return build(package, registered=directory.registry(session))
     except EdxmlError as exc:
         raise HubError.from_problem(exc.problem) from None
+
+
+def _reporting_agency(session: Session, *, system: System, original: Message, code: str) -> str:
+    """The one agency the system serves on the reporting side of ``original``: its sender
+    for 13, one of its recipients otherwise; refused when there are none or several."""
+    served = served_agencies(session, system_id=system.id)
+    if code in SENDER_STATUSES:
+        parties = {original.sender_code}
+    else:
+        parties = set(
+            session.scalars(
+                select(Delivery.recipient_code).where(Delivery.message_id == original.id)
+            )
+        )
+    candidates = sorted(parties & served)
+    if len(candidates) == 1:
+        return candidates[0]
+    listed = ", ".join(candidates)
+    raise HubError(
+        "HUB_STATUS_AGENCY_REQUIRED",
+        f"Hãy nêu cơ quan báo trạng thái (agency): hệ thống phục vụ {len(candidates)} bên "
+        f"của văn bản này{': ' + listed if listed else ''}",
+        f"Name the reporting agency (agency): this system serves {len(candidates)} parties "
+        f"of this document{': ' + listed if listed else ''}",
+        field="agency",
+        status=422,
+        details={"candidates": candidates},
+    )

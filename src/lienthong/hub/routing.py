@@ -145,6 +145,17 @@ _FAILURE_TEXT = {
 }
 
 
+def no_route_reason(code: str) -> str:
+    """Why an agency this hub does not know fails: it is in no directory here and no peer
+    hub serves its level-1 code (``H42``) — the sender's next question."""
+    level1 = code.strip().split(".")[-1].upper() or "?"
+    return (
+        f"{code} không có trong danh bạ và không có tuyến tới {level1} (không trục nào phục vụ "
+        f"{level1}) / {code} is not in the directory and there is no route for {level1} "
+        f"(no peer hub serves {level1})"
+    )
+
+
 def _add_delivery(
     session: Session,
     message: Message,
@@ -155,6 +166,8 @@ def _add_delivery(
 ) -> RecipientOutcome:
     state = state or (DeliveryState.FAILED.value if failure else DeliveryState.QUEUED.value)
     reason = _FAILURE_TEXT.get(failure or "")
+    if failure == "HUB_UNKNOWN_RECIPIENT":
+        reason = no_route_reason(code)
     session.add(
         Delivery(
             message_id=message.id,

@@ -16,19 +16,23 @@ from datetime import timedelta
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import OperationalError
 
 from lienthong.core import db
 from lienthong.core.blobstore import BlobStore, blob_store_from_url
+from lienthong.core.db import redact_url
 from lienthong.core.sealing import Keyring, load_key_file
 from lienthong.edxml.attachments import Limits
 from lienthong.hub import retention, sealed
+from lienthong.hub.errors import HubError
 from lienthong.hub.metrics import Metrics
 from lienthong.hub.outbox import queue
 from lienthong.hub.outbox.dispatch import dispatch_pending, pending_dispatch
 from lienthong.hub.outbox.relay import Relayer
 from lienthong.hub.settings import Settings
-from lienthong.pki.credentials import load_trust
+from lienthong.pki.credentials import PkiError, load_trust
+from lienthong.pki.crl_refresh import crls_from_ca, refresh_trust_dir
 
 log = logging.getLogger("lienthong.hub")
 T = TypeVar("T")
@@ -111,6 +115,49 @@ class Database(db.Database):
     def close(self) -> None:
         self.engine.dispose()
 
+    @classmethod
+    def existing(cls, settings: Settings) -> Database:
+        """The database of a hub that exists already — for commands that read or change a
+        hub's data: a folder (or database) holding no hub is refused, naming where it was
+        looked for, instead of an empty hub being created there."""
+        url = settings.effective_database_url
+        sqlite_file = _sqlite_file(url)
+        if sqlite_file is not None:
+            found = sqlite_file.is_file()
+            engine = None
+        else:
+            engine = db.make_engine(url)
+            try:
+                found = inspect(engine).has_table("alembic_version")
+            except OperationalError:
+                engine.dispose()
+                raise
+        if not found:
+            if engine is not None:
+                engine.dispose()
+            raise no_hub_here(settings)
+        return cls(settings, engine=engine)
+
+
+def no_hub_here(settings: Settings) -> HubError:
+    folder = settings.data_dir.resolve()
+    if settings.database_url:
+        where_vi = f"cơ sở dữ liệu {redact_url(settings.database_url)} chưa có trục nào"
+        where_en = f"the database {redact_url(settings.database_url)} holds no hub"
+    else:
+        where_vi = f"thư mục {folder} không chứa trục nào (không có hub.db)"
+        where_en = f"the folder {folder} holds no hub (no hub.db)"
+    return HubError(
+        "HUB_NOT_FOUND",
+        f"Không tìm thấy trục: {where_vi}. Chạy lệnh ở thư mục của trục, hoặc chỉ rõ bằng "
+        "--data-dir / LIENTHONG_DATA_DIR (LIENTHONG_DATABASE_URL, LIENTHONG_CONFIG)",
+        f"No hub found: {where_en}. Run the command where the hub's data is, or name it with "
+        "--data-dir / LIENTHONG_DATA_DIR (LIENTHONG_DATABASE_URL, LIENTHONG_CONFIG)",
+        field="data_dir",
+        status=404,
+        details={"data_dir": str(folder)},
+    )
+
 
 class Hub(Database):
     """Everything one hub process shares between requests and workers."""
@@ -130,6 +177,7 @@ class Hub(Database):
             spool_dir=str(self.tmp_dir),
         )
         self.trust_dir = settings.trust_dir or settings.data_dir / "trust"
+        self.refresh_crls_from_ca()
         self._trust_loaded = self._trust_stamp()
         self.trust = load_trust(self.trust_dir)
         self._last_housekeeping = 0.0
@@ -207,7 +255,24 @@ class Hub(Database):
         pruned = self.prune(batches=5)
         if pruned.total:
             log.info("hub.pruned", extra=pruned.__dict__)
+        self.refresh_crls_from_ca()
         self.reload_trust_if_changed()
+
+    def refresh_crls_from_ca(self) -> list[str]:
+        """When this hub publishes a lienthong CA's CRLs (``LIENTHONG_CA_DIR``), copy the
+        newer ones into its own trust folder: a revocation reaches this hub's verdicts
+        within a minute, with nothing for the operator to do. Returns the issuers updated."""
+        ca_dir = self.settings.ca_dir
+        if ca_dir is None or not self.trust_dir.is_dir():
+            return []
+        try:
+            updated = refresh_trust_dir(self.trust_dir, crls_from_ca(ca_dir))
+        except (PkiError, OSError) as exc:
+            log.warning("trust.crl_refresh_failed", extra={"from": str(ca_dir), "error": str(exc)})
+            return []
+        if updated:
+            log.info("trust.crls_refreshed", extra={"from": str(ca_dir), "issuers": updated})
+        return updated
 
     # ------------------------------------------------------------------ backpressure
 

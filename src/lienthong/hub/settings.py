@@ -80,6 +80,8 @@ class Settings:
     secret_keys: str = field(default="", repr=False)
     #: The key file when ``secret_keys`` is empty; default ``<data dir>/secret.key``.
     secret_key_file: Path | None = None
+    #: Level of the JSON log lines on stderr: ``debug``, ``info``, ``warning``, ``error``.
+    log_level: str = "info"
     #: Attachment and package limits of the parser are derived from max_package_bytes.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -128,6 +130,10 @@ def _coerce(name: str, value: Any) -> Any:
         if str(value) not in {p.value for p in SignaturePolicy}:
             raise ValueError(f"signature_policy must be require, flag or off, not {value!r}")
         return SignaturePolicy(str(value))
+    if name == "log_level":
+        if str(value).lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError(f"log_level must be debug, info, warning or error, not {value!r}")
+        return str(value).lower()
     if name == "role" and str(value) not in ROLES:
         raise ValueError(f"role must be national, provincial or ministry, not {value!r}")
     if name == "admin_listen" and str(value).strip():

@@ -2,17 +2,21 @@
 
 ::
 
-    lienthong pki init --dir DIR [--name NAME] [--crl-url URL] [--password PW]
-    lienthong pki issue org --dir DIR --agency CODE --name NAME --out FILE.p12 --password PW
+    lienthong pki init --dir DIR [--name NAME] [--crl-url URL] [--ca-password PW]
+    lienthong pki issue org --dir DIR --agency CODE --name NAME --out FILE.p12 --password PW \\
+        [--ca-password CAPW]
     lienthong pki issue person --dir DIR --agency CODE --name NAME --position POS \\
-        --out FILE.p12 --password PW [--org AGENCY_NAME]
-    lienthong pki revoke --dir DIR (FILE.p12 --password PW | --serial HEX) [--reason R]
+        --out FILE.p12 --password PW [--org AGENCY_NAME] [--ca-password CAPW]
+    lienthong pki revoke --dir DIR (FILE.p12 --password PW | --serial HEX) [--reason R] \\
+        [--ca-password CAPW] [--trust-dir TRUSTDIR ...]
     lienthong pki list --dir DIR
     lienthong pki crl --dir DIR [--renew]
     lienthong pki trust export --dir DIR --out TRUSTDIR
     lienthong pki trust import TRUSTDIR FILE.pem
     lienthong pki trust show TRUSTDIR
+    lienthong pki trust refresh TRUSTDIR (--url CRL_URL ... | --ca DIR)
 
+``--password`` is always a .p12 file's password, ``--ca-password`` always the CA keys'.
 Every command takes ``--json``. Passwords can come from the environment so that they need
 not appear on command lines: ``LIENTHONG_CA_PASSWORD`` (the CA's keys) and
 ``LIENTHONG_P12_PASSWORD`` (the PKCS#12 file); ``LIENTHONG_CA_DIR`` gives ``--dir``.
@@ -48,6 +52,7 @@ from lienthong.pki.credentials import (
     serial_hex,
     subject_of,
 )
+from lienthong.pki.crl_refresh import refresh_trust_dir
 
 __all__ = ["pki_app"]
 
@@ -147,21 +152,30 @@ def init_command(
     crl_url: str = typer.Option(
         "http://127.0.0.1:8080/pki",
         "--crl-url",
-        help="Địa chỉ gốc phát hành CRL / base URL the CRLs are served at",
+        help="Địa chỉ gốc phát hành CRL, ghi vào mọi chứng thư / base URL written into every "
+        "certificate as where its CRL is (URL/issuing.crl, URL/root.crl): the address of the "
+        "hub run with LIENTHONG_CA_DIR=this folder, as every verifier reaches it. The default "
+        "only suits a test on one machine; it cannot be changed later.",
     ),
     password: str | None = typer.Option(
         None,
-        "--password",
         "--ca-password",
         envvar="LIENTHONG_CA_PASSWORD",
-        help="Mật khẩu mã hóa khóa CA / password encrypting the CA keys",
+        help="Mật khẩu mã hóa khóa CA / password encrypting the CA keys "
+        "(env LIENTHONG_CA_PASSWORD); every later command that signs asks for it",
     ),
+    p12_password: str | None = typer.Option(None, "--password", hidden=True),
     json_out: bool = JsonOut,
 ) -> None:
     """Tạo CA gốc và CA trung gian / create a root and an issuing CA (with their CRLs)."""
     from lienthong.pki.ca import CertificateAuthority
 
     with _typed_errors(json_out):
+        if p12_password is not None:
+            raise _usage(
+                "Mật khẩu khóa CA là --ca-password (--password là mật khẩu tệp .p12)",
+                "The CA keys' password is --ca-password (--password is a .p12 file's password)",
+            )
         ca = CertificateAuthority.init(
             directory, name=name, crl_base_url=crl_url, password=password or None
         )
@@ -343,9 +357,19 @@ def revoke_command(
         "privilegeWithdrawn | unspecified",
     ),
     ca_password: str | None = CaPassword,
+    trust_dirs: list[Path] = typer.Option(
+        [],
+        "--trust-dir",
+        help="Cập nhật ngay CRL của kho tin cậy này (lặp lại) / bring this trust folder's "
+        "CRLs up to date at once (repeatable)",
+    ),
     json_out: bool = JsonOut,
 ) -> None:
-    """Thu hồi chứng thư số và phát hành lại CRL / revoke a certificate, re-issue the CRL."""
+    """Thu hồi chứng thư số và phát hành lại CRL / revoke a certificate, re-issue the CRL.
+
+    Trust folders exported earlier keep the old CRL (the certificate still passes there)
+    until refreshed: with --trust-dir here, by "pki trust refresh" on each machine, or by
+    themselves on a hub run with LIENTHONG_CA_DIR=this CA folder (within a minute)."""
     with _typed_errors(json_out):
         if (file is None) == (serial is None):
             raise _usage(
@@ -359,6 +383,8 @@ def revoke_command(
         ca = _open_ca(directory, ca_password)
         ca.revoke(number, reason=reason)
         crl = ca.root_crl() if number == ca.issuing.serial_number else ca.crl()
+        for t in trust_dirs:
+            refresh_trust_dir(t, [ca.root_crl(), ca.crl()])
     entry = crl.get_revoked_certificate_by_serial_number(number)
     crl_number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
     data = {
@@ -368,12 +394,33 @@ def revoke_command(
         "revoked_at": entry.revocation_date_utc.isoformat() if entry else None,
         "crl_number": crl_number,
         "next_update": crl.next_update_utc.isoformat() if crl.next_update_utc else None,
+        "crl_urls": [ca.issuing_crl_url, ca.root_crl_url],
+        "trust_dirs_refreshed": [str(t) for t in trust_dirs],
+        "next_steps": _after_revoke(directory, ca.issuing_crl_url, ca.root_crl_url),
     }
     if json_out:
         dump(data)
         return
     out.print(f"[green]Đã thu hồi / revoked[/] {data['serial']} ({data['reason']})")
     out.print(f"CRL số / number {crl_number}, cập nhật tiếp / next update {data['next_update']}")
+    for t in data["trust_dirs_refreshed"]:
+        out.print(f"[green]Đã cập nhật CRL / CRLs refreshed[/] → {t}")
+    err.print("[yellow]Tiếp theo / next[/]:")
+    for step in data["next_steps"]:
+        err.print(f"  • {step}", markup=False)
+
+
+def _after_revoke(ca_dir: Path, issuing_url: str, root_url: str) -> list[str]:
+    """What the operator must still do for the revocation to reach every verifier."""
+    return [
+        f"Trục chạy với LIENTHONG_CA_DIR={ca_dir} phát hành CRL mới ngay và tự cập nhật kho tin "
+        f"cậy của mình trong vòng 1 phút / a hub run with LIENTHONG_CA_DIR={ca_dir} publishes "
+        "the new CRL at once and refreshes its own trust folder within a minute.",
+        "Mọi kho tin cậy khác (đã xuất trước đây) vẫn coi chứng thư là hợp lệ cho tới khi cập "
+        "nhật / every other trust folder exported earlier still says VALID until refreshed: "
+        f"lienthong pki trust refresh TRUSTDIR --url {issuing_url} --url {root_url} "
+        f"(or --ca {ca_dir} on this machine); schedule it (docs/operations.md).",
+    ]
 
 
 def _reason_name(reason: str) -> str:
@@ -520,6 +567,43 @@ def trust_import_command(
             "[yellow]Lưu ý / note[/]: chứng thư không tự ký nên không là gốc tin cậy / "
             "not self-signed, so it is not a trust anchor"
         )
+
+
+@trust_app.command("refresh")
+def trust_refresh_command(
+    trust_dir: Path = typer.Argument(..., help="Thư mục kho tin cậy / trust directory"),
+    urls: list[str] = typer.Option(
+        [],
+        "--url",
+        help="Địa chỉ một CRL (lặp lại) / a CRL's URL, e.g. https://hub/pki/issuing.crl "
+        "(repeatable)",
+    ),
+    ca_dir: Path | None = typer.Option(
+        None, "--ca", help="Thư mục CA trên máy này / a CA folder on this machine"
+    ),
+    json_out: bool = JsonOut,
+) -> None:
+    """Cập nhật CRL của kho tin cậy / bring a trust folder's CRLs up to date (after a
+    revocation; schedule it). Only newer CRLs replace held ones; a hub reloads its trust
+    folder within a minute."""
+    from lienthong.pki.crl_refresh import crls_from_ca, crls_from_urls
+
+    with _typed_errors(json_out):
+        if not urls and ca_dir is None:
+            raise _usage(
+                "Chỉ rõ --url (CRL của CA) hoặc --ca (thư mục CA)",
+                "Give --url (the CA's CRLs) or --ca (the CA folder)",
+            )
+        crls = (crls_from_ca(ca_dir) if ca_dir else []) + (crls_from_urls(urls) if urls else [])
+        updated = refresh_trust_dir(trust_dir, crls)
+    if json_out:
+        dump({"ok": True, "trust_dir": str(trust_dir), "updated": updated})
+        return
+    if not updated:
+        out.print("Đã mới nhất / already up to date")
+    for issuer in updated:
+        out.print("[green]Đã cập nhật CRL / CRL updated[/]: ", end="")
+        out.print(issuer, markup=False)
 
 
 @trust_app.command("show")

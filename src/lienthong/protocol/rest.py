@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+from lienthong.edxml.codes import status_code_alias
 
 
 class ErrorBody(BaseModel):
@@ -65,9 +67,31 @@ class AckIn(BaseModel):
     reason: str | None = Field(default=None, max_length=1000)
 
 
+def _status_alias(value: object) -> object:
+    """``3`` or ``"3"`` means ``"03"``; anything else is left for the check that follows."""
+    if isinstance(value, int | str):
+        return status_code_alias(str(value)) or value
+    return value
+
+
+StatusCodeIn = Annotated[
+    Literal["01", "02", "03", "04", "05", "06", "13", "15", "16"],
+    BeforeValidator(_status_alias),
+]
+
+
 class StatusIn(BaseModel):
-    agency: str = Field(description="the agency reporting (must be served by the caller)")
-    status_code: Literal["01", "02", "03", "04", "05", "06", "13", "15", "16"]
+    agency: str | None = Field(
+        default=None,
+        description="the agency reporting (must be served by the caller); may be left out "
+        "when the caller serves exactly one party of the document (a recipient for 01–06, "
+        "15, 16; the sender for 13)",
+    )
+    status_code: StatusCodeIn = Field(
+        description="01 arrived · 02 rejected · 03 accepted and registered · 04 assigned · "
+        "05 being processed · 06 completed · 13 withdrawal requested (by the sender) · "
+        "15 update/withdrawal accepted · 16 update/withdrawal refused; `3` means `03`"
+    )
     description: str = Field(default="", max_length=2000)
     staff: dict[str, Annotated[str, Field(max_length=200)]] | None = Field(
         default=None, max_length=8

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Literal
 
@@ -16,10 +17,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lienthong.core.version import python_version, version
 from lienthong.hub.errors import HubError
-from lienthong.hub.http import admin, rest, vdxp
+from lienthong.hub.http import admin, docs, rest, vdxp
+from lienthong.hub.http.deps import request_problem
 from lienthong.hub.http.limits import BodyLimit
+from lienthong.hub.metrics import Metrics, header
 from lienthong.hub.models import OutboxEntry
 from lienthong.hub.outbox.queue import State
 from lienthong.hub.runtime import Hub
@@ -44,9 +49,20 @@ def create_app(hub: Hub, *, start_worker: bool = True, surface: Surface | None =
         if start_worker and part != "admin":
             hub.start_worker()
             hub.wake()
+        log.info(
+            "hub.started",
+            extra={
+                "hub": hub.settings.hub_id,
+                "role": hub.settings.role,
+                "version": version(),
+                "surface": part,
+            },
+        )
         yield
+        log.info("hub.stopping", extra={"hub": hub.settings.hub_id, "surface": part})
         if start_worker and part != "admin":
             hub.stop_worker()
+        log.info("hub.stopped", extra={"hub": hub.settings.hub_id, "surface": part})
 
     app = FastAPI(
         title="lienthong hub",
@@ -56,11 +72,22 @@ def create_app(hub: Hub, *, start_worker: bool = True, surface: Surface | None =
             "gia (`/sendEdoc`, …). Exchange hub: REST API v1 and the national platform's API."
         ),
         lifespan=lifespan,
-        docs_url=None if part == "public" else "/docs",
-        redoc_url=None if part == "public" else "/redoc",
+        # the pages are served from the hub's own assets (hub/http/docs.py), never a CDN
+        docs_url=None,
+        redoc_url=None,
         openapi_url=None if part == "public" else "/openapi.json",
     )
     app.state.hub = hub
+    hub.metrics.info(
+        "lienthong_build_info",
+        {
+            "version": version(),
+            "python": python_version(),
+            "hub": hub.settings.hub_id,
+            "role": hub.settings.role,
+        },
+    )
+    app.add_middleware(RequestTiming, metrics=hub.metrics)
 
     def render(path: str, exc: HubError) -> JSONResponse:
         hub.metrics.inc(f'lienthong_errors_total{{code="{exc.code}"}}')
@@ -83,14 +110,15 @@ def create_app(hub: Hub, *, start_worker: bool = True, surface: Surface | None =
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", ())[1:])
+        problems = [request_problem(e) for e in exc.errors()]
+        first = problems[0] if problems else request_problem({})
         error = HubError(
-            "REQUEST_INVALID",
-            f"Yêu cầu không hợp lệ ở {field or 'yêu cầu'}: {first.get('msg', '')}",
-            f"Invalid request at {field or 'request'}: {first.get('msg', '')}",
-            field=field,
+            first["code"],
+            first["message_vi"],
+            first["message_en"],
+            field=first["field"],
             status=422,
+            details={"problems": problems},
         )
         return await _hub_error(request, error)
 
@@ -130,6 +158,8 @@ def create_app(hub: Hub, *, start_worker: bool = True, surface: Surface | None =
     app.add_middleware(
         BodyLimit, max_package_bytes=lambda: hub.settings.max_package_bytes, render=render
     )
+    if part != "public":
+        app.include_router(docs.router)
     app.include_router(rest.router)  # on the admin listener too: what its API docs show
     if part != "public":
         app.include_router(admin.router)
@@ -194,12 +224,56 @@ def serve(hub: Hub) -> None:
     run(listeners(hub))
 
 
+class RequestTiming:
+    """Records each HTTP request's time to its response's start in
+    ``lienthong_http_request_duration_seconds``, by method, route template (never the raw
+    path: ids would make a series each) and status class."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        observed = False
+
+        def observe(status: int) -> None:
+            nonlocal observed
+            if observed:
+                return
+            observed = True
+            route = scope.get("route")
+            self.metrics.observe(
+                "lienthong_http_request_duration_seconds",
+                {
+                    "method": scope.get("method", ""),
+                    "route": getattr(route, "path", None) or "other",
+                    "status": f"{status // 100}xx",
+                },
+                time.perf_counter() - start,
+            )
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                observe(int(message["status"]))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        except Exception:
+            observe(500)
+            raise
+
+
 def _outbox_gauge(session: Session) -> str:
     """Outbox entries by state (local dispatch, relays, pushes together)."""
     counts = dict(
         session.execute(select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)).all()
     )
-    lines = ["# TYPE lienthong_outbox gauge"]
+    lines = header("lienthong_outbox", "gauge")
     for state in (State.PENDING, State.INFLIGHT, State.DEAD):
         lines.append(f'lienthong_outbox{{state="{state}"}} {counts.get(state, 0)}')
     return "\n".join(lines) + "\n"

@@ -121,17 +121,40 @@ async def read_json(request: Request, model: type[M], *, default: M | None = Non
     try:
         return model.model_validate_json(bytes(data))
     except ValidationError as exc:
-        errors = exc.errors()
-        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
-        where = where or "body"
-        msg = errors[0]["msg"] if errors else ""
+        problems = [request_problem(e, skip=0, nowhere="body") for e in exc.errors()]
+        first = problems[0] if problems else request_problem({}, nowhere="body")
         raise HubError(
-            "REQUEST_INVALID",
-            f"Yêu cầu không hợp lệ ở {where}: {msg}",
-            f"Invalid request at {where}: {msg}",
-            field=where,
+            first["code"],
+            first["message_vi"],
+            first["message_en"],
+            field=first["field"],
             status=422,
+            details={"problems": problems},
         ) from None
+
+
+def request_problem(error: Any, *, skip: int = 1, nowhere: str = "request") -> dict[str, str]:
+    """One problem of a request refused by its declared shape, in both languages (the
+    validator's own English text goes to ``detail`` only). ``skip``: leading parts of the
+    error's location that are no field (FastAPI's ``body``/``query``); ``nowhere``: the
+    field named when the error has no location."""
+    field = ".".join(str(p) for p in error.get("loc", ())[skip:]) or nowhere
+    expected = (error.get("ctx") or {}).get("expected")
+    if error.get("type") == "literal_error" and expected:
+        one_of = expected.replace("'", "").replace(" or ", ", ")
+        vi = f"Giá trị không hợp lệ ở {field}: phải là một trong {one_of}"
+        en = f"Invalid value at {field}: must be one of {one_of}"
+    elif error.get("type") == "missing":
+        vi, en = f"Thiếu trường {field}", f"The field {field} is missing"
+    else:
+        vi, en = f"Giá trị không hợp lệ ở {field}", f"Invalid value at {field}"
+    return {
+        "code": "REQUEST_INVALID",
+        "field": field,
+        "message_vi": vi,
+        "message_en": en,
+        "detail": str(error.get("msg", "")),
+    }
 
 
 async def spool(hub: Hub, request: Request, *, slack: int = 0) -> Body:

@@ -207,7 +207,8 @@ class Relayer:
                     claimed_at=c.claimed_at,
                 )
 
-            self.hub.run(settle)
+            if self.hub.run(settle) == queue.State.DEAD:
+                self._given_up(c, outcome)
         if held:
             self.hub.run(queue.release, entry_ids=[c.entry_id for c in held], owner=owner)
         self.hub.metrics.inc("lienthong_relay_attempts_total", made)
@@ -224,11 +225,31 @@ class Relayer:
         if not outcome.ok:
             code = outcome.code if _LABEL.fullmatch(outcome.code) else "OTHER"  # peer-chosen
             self.hub.metrics.inc(f'lienthong_relay_failures_total{{code="{code}"}}')
-            log.info(
-                "relay.failed",
-                extra={"target": c.action, "code": outcome.code, "detail": outcome.detail},
+            # a refusal of this package is for good (an operator must look): a warning; a
+            # peer that does not answer is retried: information
+            (log.warning if outcome.permanent else log.info)(
+                "relay.refused" if outcome.permanent else "relay.failed",
+                extra={
+                    "target": c.action,
+                    "message_id": c.message_id,
+                    "code": outcome.code,
+                    "detail": outcome.detail,
+                },
             )
         return outcome
+
+    def _given_up(self, c: Claim, outcome: Outcome) -> None:
+        code = outcome.code if _LABEL.fullmatch(outcome.code) else "OTHER"
+        self.hub.metrics.inc(f'lienthong_relay_dead_total{{code="{code}"}}')
+        log.warning(
+            "relay.dead_letter",
+            extra={
+                "target": c.action,
+                "message_id": c.message_id,
+                "code": outcome.code,
+                "detail": outcome.detail,
+            },
+        )
 
     def _post(self, client: httpx.Client, c: Claim) -> Outcome:
         """One attempt: a relay to a peer hub's REST API (the package streamed), a report

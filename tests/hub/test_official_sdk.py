@@ -10,8 +10,8 @@ repeats byte-identical signatures across operations and reads every answer key w
 The SDK's jars are not ours to redistribute and are never committed. They are found in the
 folder named by ``LIENTHONG_SDK_JARS``, or extracted from a git snapshot of the official
 repository (PVN-Organization/API-Gateway-iOffice, folder ``JDK 1.8/SDKVXP_Example/lib/``)
-named by ``LIENTHONG_SDK_REPO`` or at ``<repo root>/../.mirror/…/repo``. Without them, or
-without a JDK, the test skips and says why. Runs on SQLite and PostgreSQL.
+named by ``LIENTHONG_SDK_REPO`` or at ``.mirror/…/repo`` beside the checkout or above it.
+Without them, or without a JDK, the test skips and says why. Runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ JARS_ENV = "LIENTHONG_SDK_JARS"
 REPO_ENV = "LIENTHONG_SDK_REPO"
 SDK_JAR = "SDKVXP-2.0.1.jar"
 LIB = "JDK 1.8/SDKVXP_Example/lib"
-DEFAULT_SNAPSHOT = REPO_ROOT.parent / ".mirror" / "PVN-Organization+API-Gateway-iOffice" / "repo"
+_SNAPSHOT = Path(".mirror") / "PVN-Organization+API-Gateway-iOffice" / "repo"
+#: where a snapshot of the official repository may lie: beside the checkout or any folder
+#: above it, or the workplace's snapshot folder (CI clones main into another folder)
+SNAPSHOTS = [p / _SNAPSHOT for p in REPO_ROOT.parents] + [Path("/work") / _SNAPSHOT]
+DEFAULT_SNAPSHOT = next((p for p in SNAPSHOTS if p.is_dir()), SNAPSHOTS[0])
 DRIVER = Path(__file__).parent / "helpers" / "SdkCycle.java"
 TIMEOUT = 120
 

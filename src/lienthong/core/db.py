@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -20,6 +21,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
 P = ParamSpec("P")
+#: Constraint and index names every schema of the product uses (stable across databases,
+#: so migrations can name what they change).
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Times are stored in UTC."""
+    return datetime.now(UTC)
+
+
 #: Execution option marking a read-only unit of work (see :func:`read_only_factory`).
 READ_ONLY = "lienthong_read_only"
 #: PostgreSQL advisory lock key serialising migrations (any constant; "lienthon" in ASCII).
